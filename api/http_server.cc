@@ -1,0 +1,422 @@
+#include "api/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cdp/log.h"
+
+namespace cdp::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr std::array<int, 14> kTrackedStatuses = {200, 400, 401, 403, 404, 405, 408,
+                                                  409, 413, 429, 431, 500, 503, 0};
+
+// Time allowed to drain the peer's unread bytes before closing after an error response, so
+// the response is not lost to a TCP reset.
+constexpr std::chrono::milliseconds kLingerTimeout{500};
+
+struct HttpMetrics {
+  explicit HttpMetrics(MetricsRegistry& registry) {
+    for (std::size_t i = 0; i < kTrackedStatuses.size(); ++i) {
+      const int s = kTrackedStatuses[i];
+      requests[i] =
+          &registry.AddCounter("cdp_http_requests_total", "HTTP requests answered, by status code",
+                               {{"code", s == 0 ? "other" : std::to_string(s)}});
+    }
+    latency = &registry.AddHistogram("cdp_http_request_duration_seconds",
+                                     "Time from a complete request to its response",
+                                     LatencyBucketsSeconds());
+    connections_active = &registry.AddGauge("cdp_http_connections_active", "Open HTTP connections");
+    connections_total =
+        &registry.AddCounter("cdp_http_connections_total", "HTTP connections accepted");
+    connections_rejected = &registry.AddCounter("cdp_http_connections_rejected_total",
+                                                "Connections closed at once: over max_connections");
+    for (const char* reason : {"timeout", "malformed", "header_limit", "body_limit"}) {
+      errors.push_back(&registry.AddCounter("cdp_http_request_errors_total",
+                                            "Requests that failed before a handler ran",
+                                            {{"reason", reason}}));
+    }
+  }
+  void CountStatus(int status) {
+    for (std::size_t i = 0; i + 1 < kTrackedStatuses.size(); ++i) {
+      if (kTrackedStatuses[i] == status) {
+        requests[i]->Increment();
+        return;
+      }
+    }
+    requests.back()->Increment();
+  }
+  std::array<Counter*, kTrackedStatuses.size()> requests{};
+  Histogram* latency = nullptr;
+  Gauge* connections_active = nullptr;
+  Counter* connections_total = nullptr;
+  Counter* connections_rejected = nullptr;
+  std::vector<Counter*> errors;  // timeout, malformed, header_limit, body_limit
+};
+
+class Session;
+
+// State shared by the listener and all sessions.
+struct Shared {
+  HttpServerOptions options;
+  RequestHandler handler;
+  HttpMetrics metrics;
+  std::atomic<bool> draining{false};
+  std::mutex mu;
+  std::condition_variable sessions_done;
+  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;
+
+  Shared(HttpServerOptions o, RequestHandler h, MetricsRegistry& registry)
+      : options(std::move(o)), handler(std::move(h)), metrics(registry) {}
+};
+
+std::string LowerCase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// One connection. All its work runs on its strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+
+  ~Session() {
+    shared_->metrics.connections_active->Add(-1);
+    std::lock_guard lock(shared_->mu);
+    shared_->sessions.erase(this);
+    if (shared_->sessions.empty()) shared_->sessions_done.notify_all();
+  }
+
+  void Run() {
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->sessions.emplace(this, weak_from_this());
+    }
+    shared_->metrics.connections_active->Add(1);
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+  }
+
+  // Called on the strand when the server starts draining: an idle connection closes now; a
+  // busy one closes after its response.
+  void OnDrain() {
+    if (idle_ && buffer_.size() == 0 && (!parser_ || !parser_->got_some())) Close();
+  }
+
+  beast::tcp_stream::executor_type executor() { return stream_.get_executor(); }
+
+ private:
+  void ReadHeader() {
+    if (shared_->draining.load()) return Close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
+    parser_->body_limit(shared_->options.body_limit);
+    idle_ = true;
+    stream_.expires_after(shared_->options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t /*bytes*/) {
+    idle_ = false;
+    if (ec) return OnReadError(ec);
+    const auto& header = parser_->get();
+    auto expect = header.find(http::field::expect);
+    if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+      continue_.emplace(http::status::continue_, header.version());
+      stream_.expires_after(shared_->options.write_timeout);
+      http::async_write(stream_, *continue_,
+                        [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                          self->continue_.reset();
+                          if (wec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(shared_->options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == beast::error::timeout) {
+      // Only a request that had begun counts; an idle keep-alive connection just closes.
+      if (parser_ && parser_->got_some()) shared_->metrics.errors[0]->Increment();
+      return Close();
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+        ec == net::error::broken_pipe || ec == net::error::bad_descriptor) {
+      return Close();
+    }
+    HttpResponse response;
+    if (ec == http::error::header_limit) {
+      shared_->metrics.errors[2]->Increment();
+      response = ErrorResponse(InvalidArgumentError("request header too large"));
+      response.status = 431;
+    } else if (ec == http::error::body_limit) {
+      shared_->metrics.errors[3]->Increment();
+      response = ErrorResponse(PayloadTooLargeError("request body too large"));
+    } else {
+      shared_->metrics.errors[1]->Increment();
+      response = ErrorResponse(InvalidArgumentError("malformed HTTP request"));
+    }
+    keep_alive_ = false;
+    version_ = 11;
+    Write(std::move(response));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return OnReadError(ec);
+    stream_.expires_never();
+    http::request<http::string_body> message = parser_->release();
+    keep_alive_ = message.keep_alive();
+    version_ = message.version();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    auto [path, query] = SplitTarget(message.target());
+    request.path = std::move(path);
+    request.query = std::move(query);
+    request.headers.reserve(16);
+    for (const auto& field : message) {
+      request.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    started_ = std::chrono::steady_clock::now();
+    auto self = shared_from_this();
+    Responder respond = [self](HttpResponse response) {
+      net::post(self->executor(),
+                [self, r = std::move(response)]() mutable { self->Write(std::move(r)); });
+    };
+    try {
+      shared_->handler(std::move(request), std::move(respond));
+    } catch (const std::exception& e) {
+      LogError(std::string("request handler threw: ") + e.what());
+      Write(ErrorResponse(InternalError("handler failed")));
+    }
+  }
+
+  void Write(HttpResponse response) {
+    const bool keep_alive = keep_alive_ && !shared_->draining.load();
+    response_ = {};
+    response_.version(version_);
+    response_.result(static_cast<unsigned>(response.status));
+    response_.set(http::field::server, "cdp");
+    response_.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) response_.set(name, value);
+    response_.body() = std::move(response.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    shared_->metrics.CountStatus(response.status);
+    if (started_.has_value()) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - *started_;
+      shared_->metrics.latency->Observe(took.count());
+      started_.reset();
+    }
+    stream_.expires_after(shared_->options.write_timeout);
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return Close();
+    if (!response_.keep_alive()) return LingerClose();
+    ReadHeader();
+  }
+
+  // Half-closes, then discards what the peer still sends for a moment, so that it reads our
+  // response before the connection goes away.
+  void LingerClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(kLingerTimeout);
+    Discard();
+  }
+
+  void Discard() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->Close();
+                              self->Discard();
+                            });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<Shared> shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> response_;
+  std::array<char, 4096> discard_{};
+  std::optional<std::chrono::steady_clock::time_point> started_;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  bool idle_ = false;
+};
+
+}  // namespace
+
+Status HttpServerOptions::Validate() const {
+  if (threads < 0 || threads > 1024) return InvalidArgumentError("threads: must be 0 to 1024");
+  if (header_limit < 1024) return InvalidArgumentError("header_limit: at least 1024 bytes");
+  if (body_limit < 1024) return InvalidArgumentError("body_limit: at least 1024 bytes");
+  if (read_timeout.count() <= 0) return InvalidArgumentError("read_timeout: must be positive");
+  if (write_timeout.count() <= 0) return InvalidArgumentError("write_timeout: must be positive");
+  if (drain_timeout.count() < 0) return InvalidArgumentError("drain_timeout: must not be negative");
+  if (max_connections == 0) return InvalidArgumentError("max_connections: must be positive");
+  return Status::Ok();
+}
+
+struct HttpServer::Rep {
+  net::io_context ioc;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::shared_ptr<Shared> shared;
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+  int thread_count = 0;
+  std::mutex shutdown_mu;
+  bool stopped = false;
+
+  explicit Rep(int concurrency) : ioc(concurrency) {}
+
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+        LogWarning("accept failed: " + ec.message());
+      } else {
+        shared->metrics.connections_total->Increment();
+        std::size_t open = 0;
+        {
+          std::lock_guard lock(shared->mu);
+          open = shared->sessions.size();
+        }
+        if (open >= shared->options.max_connections || shared->draining.load()) {
+          shared->metrics.connections_rejected->Increment();
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          std::make_shared<Session>(std::move(socket), shared)->Run();
+        }
+      }
+      if (acceptor.is_open()) Accept();
+    });
+  }
+
+  void RunLoop() {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        LogError(std::string("network thread caught: ") + e.what());
+      }
+    }
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+std::uint16_t HttpServer::port() const { return rep_->port; }
+
+int HttpServer::threads() const { return rep_->thread_count; }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                      RequestHandler handler,
+                                                      MetricsRegistry* metrics) {
+  CDP_RETURN_IF_ERROR(options.Validate());
+  int threads = options.threads;
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  beast::error_code ec;
+  const auto address = net::ip::make_address(options.address, ec);
+  if (ec) return InvalidArgumentError("listen address: not an IP address");
+
+  auto rep = std::make_unique<Rep>(threads);
+  rep->shared = std::make_shared<Shared>(options, std::move(handler), *metrics);
+  const tcp::endpoint endpoint(address, options.port);
+  rep->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) rep->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) rep->acceptor.bind(endpoint, ec);
+  if (!ec) rep->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return IoError("cannot listen on " + options.address + ":" + std::to_string(options.port) +
+                   ": " + ec.message());
+  }
+  rep->port = rep->acceptor.local_endpoint().port();
+  rep->thread_count = threads;
+  rep->Accept();
+  for (int i = 0; i < threads; ++i) {
+    rep->threads.emplace_back([r = rep.get()] { r->RunLoop(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(rep)));
+}
+
+void HttpServer::Shutdown() {
+  std::lock_guard shutdown_lock(rep_->shutdown_mu);
+  if (rep_->stopped) return;
+  rep_->stopped = true;
+  Shared& shared = *rep_->shared;
+  shared.draining.store(true);
+  net::post(rep_->acceptor.get_executor(), [r = rep_.get()] {
+    beast::error_code ec;
+    r->acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(shared.mu);
+    for (auto& [raw, weak] : shared.sessions) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+  }
+  for (auto& s : sessions) net::post(s->executor(), [s] { s->OnDrain(); });
+  sessions.clear();
+  {
+    std::unique_lock lock(shared.mu);
+    const bool drained = shared.sessions_done.wait_for(lock, shared.options.drain_timeout,
+                                                       [&] { return shared.sessions.empty(); });
+    if (!drained) {
+      LogWarning("shutdown: " + std::to_string(shared.sessions.size()) +
+                 " connections still open after the drain timeout; closing them");
+    }
+  }
+  rep_->ioc.stop();
+  for (auto& t : rep_->threads) t.join();
+  rep_->threads.clear();
+}
+
+}  // namespace cdp::api

@@ -1,0 +1,16 @@
+// The server's configuration as read from the JSON config file (see docs/CONFIG.md).
+// Parsing lives in ingest/config_parser.h; this is the plain data.
+#pragma once
+
+#include <vector>
+
+#include "cdp/auth.h"
+
+namespace cdp {
+
+struct Config {
+  // API keys with their scopes. Empty means "none configured": the server creates a demo set.
+  std::vector<ApiKey> keys;
+};
+
+}  // namespace cdp

@@ -1,0 +1,208 @@
+// Tests for ingest/config_parser.h: valid configs and a table of malformed documents.
+#include "ingest/config_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace cdp::ingest {
+namespace {
+
+constexpr char kValidConfig[] = R"({
+  "version": 1,
+  "keys": [
+    {"key": "wk_test", "scopes": ["write"], "name": "ingest service"},
+    {"key": "rk_test", "scopes": ["read"], "description": "dashboards"},
+    {"key": "ak_test", "scopes": ["read", "write", "admin"]}
+  ],
+  "storage": {"path": "/var/lib/cdp", "limits": [1, 2.5, {"deep": [null, true]}]}
+})";
+
+TEST(ParseConfigTest, ValidConfigWithThreeKeys) {
+  auto config = ParseConfig(kValidConfig);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->keys.size(), 3u);
+  EXPECT_EQ(config->keys[0].key, "wk_test");
+  EXPECT_EQ(config->keys[0].scopes, ScopeSet{Scope::kWrite});
+  EXPECT_EQ(config->keys[1].key, "rk_test");
+  EXPECT_EQ(config->keys[1].scopes, ScopeSet{Scope::kRead});
+  EXPECT_EQ(config->keys[2].key, "ak_test");
+  EXPECT_EQ(config->keys[2].scopes, (ScopeSet{Scope::kRead, Scope::kWrite, Scope::kAdmin}));
+}
+
+TEST(ParseConfigTest, UnknownTopLevelSectionsAreIgnored) {
+  auto config = ParseConfig(R"({"future": {"a": [1, {"b": "c"}]}, "other": 5, "x": null,
+                                "keys": [{"key": "rk_test", "scopes": ["read"]}],
+                                "after": [[], {}]})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->keys.size(), 1u);
+  EXPECT_EQ(config->keys[0].key, "rk_test");
+}
+
+TEST(ParseConfigTest, EmptyObjectHasNoKeys) {
+  auto config = ParseConfig("{}");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->keys.empty());
+  auto empty_keys = ParseConfig(R"( {"keys": []} )");
+  ASSERT_TRUE(empty_keys.ok()) << empty_keys.status().ToString();
+  EXPECT_TRUE(empty_keys->keys.empty());
+}
+
+TEST(ParseConfigTest, RepeatedScopeIsHarmless) {
+  auto config = ParseConfig(R"({"keys": [{"key": "rk_test", "scopes": ["read", "read"]}]})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->keys[0].scopes, ScopeSet{Scope::kRead});
+}
+
+TEST(ParseConfigTest, EscapedStringsAreUnescaped) {
+  auto config = ParseConfig(R"({"keys": [{"key": "wk\u005ftest", "scopes": ["\u0072ead"]}]})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->keys[0].key, "wk_test");
+  EXPECT_EQ(config->keys[0].scopes, ScopeSet{Scope::kRead});
+}
+
+TEST(ParseConfigTest, RenderedKeysParseBack) {
+  const std::vector<ApiKey> keys = {
+      {"wk_test", {Scope::kWrite}},
+      {"ak_test", {Scope::kRead, Scope::kWrite, Scope::kAdmin}},
+  };
+  auto config = ParseConfig(RenderKeysJson(keys));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->keys.size(), 2u);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(config->keys[i].key, keys[i].key);
+    EXPECT_EQ(config->keys[i].scopes, keys[i].scopes);
+  }
+}
+
+TEST(ParseConfigTest, ModeratelyNestedIgnoredSectionIsAccepted) {
+  const std::string json =
+      R"({"junk": )" + std::string(100, '[') + std::string(100, ']') + R"(, "keys": []})";
+  auto config = ParseConfig(json);
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+}
+
+TEST(ParseConfigTest, DocumentOfExactlyTheLimitIsAccepted) {
+  std::string json = R"({"keys": [{"key": "rk_test", "scopes": ["read"]}]})";
+  json.resize(kMaxConfigBytes, ' ');
+  auto config = ParseConfig(json);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->keys.size(), 1u);
+}
+
+struct MalformedCase {
+  std::string name;
+  std::string json;
+  // The path the error message must start with, followed by ':'.
+  std::string path;
+};
+
+std::vector<MalformedCase> MalformedCases() {
+  const std::string deep_arrays = std::string(2000, '[') + std::string(2000, ']');
+  const std::string deep_objects = [] {
+    std::string s;
+    for (int i = 0; i < 2000; ++i) s += R"({"a":)";
+    s += "1";
+    s += std::string(2000, '}');
+    return s;
+  }();
+  return {
+      {"empty document", "", "config"},
+      {"only whitespace", " \n\t ", "config"},
+      {"not JSON", "keys = wk_test", "config"},
+      {"truncated object", R"({"keys": [{"key": "wk_test", "scopes": ["read"]})", "config"},
+      {"truncated inside a string", R"({"keys": [{"key": "wk_te)", "config"},
+      {"truncated after a key", R"({"keys")", "config"},
+      {"top level array", R"([{"key": "wk_test", "scopes": ["read"]}])", "config"},
+      {"top level string", R"("keys")", "config"},
+      {"top level number", "42", "config"},
+      {"top level null", "null", "config"},
+      {"keys is an object", R"({"keys": {"key": "wk_test"}})", "keys"},
+      {"keys is a string", R"({"keys": "wk_test"})", "keys"},
+      {"keys is null", R"({"keys": null})", "keys"},
+      {"key entry is a string", R"({"keys": ["wk_test"]})", "keys[0]"},
+      {"second key entry is a number", R"({"keys": [{"key": "wk_test", "scopes": ["write"]}, 5]})",
+       "keys[1]"},
+      {"key entry is an array", R"({"keys": [["wk_test", "write"]]})", "keys[0]"},
+      {"missing key", R"({"keys": [{"scopes": ["read"]}]})", "keys[0]"},
+      {"missing scopes", R"({"keys": [{"key": "rk_test"}]})", "keys[0]"},
+      {"key is a number", R"({"keys": [{"key": 1234, "scopes": ["read"]}]})", "keys[0].key"},
+      {"key is null", R"({"keys": [{"key": null, "scopes": ["read"]}]})", "keys[0].key"},
+      {"scopes is a string", R"({"keys": [{"key": "rk_test", "scopes": "read"}]})",
+       "keys[0].scopes"},
+      {"scope is a number", R"({"keys": [{"key": "rk_test", "scopes": ["read", 2]}]})",
+       "keys[0].scopes[1]"},
+      {"scope is an object", R"({"keys": [{"key": "rk_test", "scopes": [{"read": true}]}]})",
+       "keys[0].scopes[0]"},
+      {"unknown scope",
+       R"({"keys": [{"key": "wk_test", "scopes": ["write"]}, {"key": "rk_test", "scopes": ["root"]}]})",
+       "keys[1].scopes[0]"},
+      {"scope with wrong case", R"({"keys": [{"key": "rk_test", "scopes": ["Read"]}]})",
+       "keys[0].scopes[0]"},
+      {"empty scopes", R"({"keys": [{"key": "rk_test", "scopes": []}]})", "keys[0]"},
+      {"unknown field in a key",
+       R"({"keys": [{"key": "rk_test", "scopes": ["read"], "secret": "x"}]})", "keys[0]"},
+      {"key with a space",
+       R"({"keys": [{"key": "wk_test", "scopes": ["write"]}, {"key": "rk test", "scopes": ["read"]}]})",
+       "keys[1]"},
+      {"key with a slash", R"({"keys": [{"key": "rk/test", "scopes": ["read"]}]})", "keys[0]"},
+      {"key with a NUL escape", R"({"keys": [{"key": "rk_\u0000test", "scopes": ["read"]}]})",
+       "keys[0]"},
+      {"key too short", R"({"keys": [{"key": "abc", "scopes": ["read"]}]})", "keys[0]"},
+      {"key too long",
+       R"({"keys": [{"key": ")" + std::string(257, 'k') + R"(", "scopes": ["read"]}]})", "keys[0]"},
+      {"duplicate keys",
+       R"({"keys": [{"key": "rk_test", "scopes": ["read"]}, {"key": "wk_test", "scopes": ["write"]},
+                    {"key": "rk_test", "scopes": ["admin"]}]})",
+       "keys[2]"},
+      {"trailing content after the document", R"({"keys": []} x)", "config"},
+      {"second document", R"({"keys": []} {"keys": []})", "config"},
+      {"trailing comma in keys", R"({"keys": [{"key": "rk_test", "scopes": ["read"]},]})",
+       "config"},
+      {"deeply nested arrays in an ignored section", R"({"junk": )" + deep_arrays + "}", "config"},
+      {"deeply nested objects in an ignored section", R"({"junk": )" + deep_objects + "}",
+       "config"},
+      {"unbalanced deep nesting", R"({"junk": )" + std::string(2000, '['), "config"},
+      {"invalid UTF-8 in a key string",
+       "{\"keys\": [{\"key\": \"rk_\xFFtest\", \"scopes\": [\"read\"]}]}", "config"},
+      {"invalid UTF-8 in an ignored section", "{\"junk\": \"\xC3\x28\", \"keys\": []}", "config"},
+      {"overlong UTF-8 in a name",
+       "{\"keys\": [{\"key\": \"rk_test\", \"scopes\": [\"read\"], "
+       "\"name\": \"\xC0\xAF\"}]}",
+       "config"},
+      {"over kMaxConfigBytes",
+       R"({"keys": [], "pad": ")" + std::string(kMaxConfigBytes, 'p') + R"("})", "config"},
+  };
+}
+
+TEST(ParseConfigTest, MalformedInputIsInvalidArgumentNamingThePath) {
+  for (const MalformedCase& c : MalformedCases()) {
+    auto config = ParseConfig(c.json);
+    ASSERT_FALSE(config.ok()) << c.name;
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument) << c.name;
+    const std::string message(config.status().message());
+    EXPECT_EQ(message.substr(0, c.path.size() + 1), c.path + ":")
+        << c.name << ": \"" << message << "\"";
+  }
+}
+
+TEST(ParseConfigTest, UnknownScopeMessageNamesTheScopePath) {
+  auto config = ParseConfig(
+      R"({"keys": [{"key": "wk_test", "scopes": ["write"]}, {"key": "rk_test", "scopes": ["root"]}]})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().substr(0, 27), "keys[1].scopes[0]: unknown ");
+}
+
+TEST(ParseConfigTest, EveryPrefixOfAValidConfigIsRejectedWithoutCrashing) {
+  const std::string json = kValidConfig;
+  for (std::size_t n = 0; n < json.size(); ++n) {
+    auto config = ParseConfig(json.substr(0, n));
+    EXPECT_FALSE(config.ok()) << n;
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument) << n;
+  }
+}
+
+}  // namespace
+}  // namespace cdp::ingest

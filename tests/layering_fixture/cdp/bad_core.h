@@ -1,0 +1,2 @@
+// Fixture: the core must not include a higher layer.
+#include "api/router.h"

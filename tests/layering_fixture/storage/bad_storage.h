@@ -1,0 +1,2 @@
+// Fixture: storage must not include ingest.
+#include "ingest/config_parser.h"

@@ -1,0 +1,53 @@
+# Fails when a lower layer includes a higher one, or the core includes a third-party header.
+# Usage: cmake -DROOT=<tree> -P tools/check_layering.cmake
+# Layers: cdp (core) <- storage, ingest <- api; storage and ingest do not include each other.
+if(NOT ROOT)
+  message(FATAL_ERROR "check_layering: pass -DROOT=<source tree>")
+endif()
+
+# layer -> project folders it must not include
+set(forbidden_cdp "storage;ingest;api;tools;tests;bench")
+set(forbidden_storage "ingest;api;tools;tests;bench")
+set(forbidden_ingest "storage;api;tools;tests;bench")
+set(forbidden_api "tools;tests;bench")
+# Third-party headers the core may include (DESIGN.md: "a hashing or flat-map library").
+set(core_allowed_third_party "xxhash.h;absl/")
+
+set(violations 0)
+foreach(layer cdp storage ingest api)
+  file(GLOB_RECURSE files "${ROOT}/${layer}/*.h" "${ROOT}/${layer}/*.cc")
+  foreach(file ${files})
+    file(STRINGS "${file}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+    foreach(line ${lines})
+      string(REGEX MATCH "[<\"]([^>\"]+)[>\"]" _ "${line}")
+      set(header "${CMAKE_MATCH_1}")
+      foreach(higher ${forbidden_${layer}})
+        if(header MATCHES "^${higher}/")
+          message(SEND_ERROR "layering: ${file} (layer ${layer}) includes ${header}")
+          math(EXPR violations "${violations} + 1")
+        endif()
+      endforeach()
+      if(layer STREQUAL "cdp" AND line MATCHES "<")
+        # The core includes the standard library only: headers without an extension or '/'.
+        if(header MATCHES "[./]")
+          set(allowed FALSE)
+          foreach(prefix ${core_allowed_third_party})
+            string(FIND "${header}" "${prefix}" at)
+            if(at EQUAL 0)
+              set(allowed TRUE)
+            endif()
+          endforeach()
+          if(NOT allowed)
+            message(SEND_ERROR "layering: ${file} (core) includes third-party header <${header}>")
+            math(EXPR violations "${violations} + 1")
+          endif()
+        endif()
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(violations GREATER 0)
+  message(FATAL_ERROR "layering: ${violations} violation(s)")
+endif()
+message(STATUS "layering: ok")
