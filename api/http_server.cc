@@ -6,10 +6,12 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -23,10 +25,11 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr std::array<int, 14> kTrackedStatuses = {200, 400, 401, 403, 404, 405, 408,
+constexpr std::array<int, 15> kTrackedStatuses = {101, 200, 400, 401, 403, 404, 405, 408,
                                                   409, 413, 429, 431, 500, 503, 0};
 
 // Time allowed to drain the peer's unread bytes before closing after an error response, so
@@ -72,20 +75,196 @@ struct HttpMetrics {
   std::vector<Counter*> errors;  // timeout, malformed, header_limit, body_limit
 };
 
-class Session;
+// A connection the server can ask to drain at shutdown.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Posts the drain to the connection's strand: an idle one closes now, a busy one after
+  // its in-flight work.
+  virtual void Drain() = 0;
+};
 
-// State shared by the listener and all sessions.
+// State shared by the listener and all connections.
 struct Shared {
   HttpServerOptions options;
   RequestHandler handler;
+  std::vector<WebSocketRoute> websocket_routes;
   HttpMetrics metrics;
+  Gauge* websockets_active = nullptr;
+  Counter* websocket_frames = nullptr;
   std::atomic<bool> draining{false};
   std::mutex mu;
   std::condition_variable sessions_done;
-  std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> sessions;
 
-  Shared(HttpServerOptions o, RequestHandler h, MetricsRegistry& registry)
-      : options(std::move(o)), handler(std::move(h)), metrics(registry) {}
+  Shared(HttpServerOptions o, RequestHandler h, std::vector<WebSocketRoute> routes,
+         MetricsRegistry& registry)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        websocket_routes(std::move(routes)),
+        metrics(registry) {
+    websockets_active =
+        &registry.AddGauge("cdp_websocket_connections_active", "Open WebSocket connections");
+    websocket_frames =
+        &registry.AddCounter("cdp_websocket_frames_total", "WebSocket messages received");
+  }
+
+  void Register(const Connection* c, std::weak_ptr<Connection> weak) {
+    std::lock_guard lock(mu);
+    sessions.emplace(c, std::move(weak));
+  }
+  void Unregister(const Connection* c) {
+    std::lock_guard lock(mu);
+    sessions.erase(c);
+    if (sessions.empty()) sessions_done.notify_all();
+  }
+  const WebSocketRoute* FindWebSocketRoute(std::string_view path) const {
+    for (const auto& r : websocket_routes) {
+      if (r.path == path) return &r;
+    }
+    return nullptr;
+  }
+};
+
+// One WebSocket connection: reads messages, hands each to the handler, and writes the
+// replies in message order. At most `websocket_window` messages wait for replies; past that
+// it stops reading until replies drain. All work runs on its strand.
+class WebSocketSession : public Connection, public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<WebSocketHandler> handler,
+                   std::shared_ptr<Shared> shared)
+      : ws_(std::move(stream)), handler_(std::move(handler)), shared_(std::move(shared)) {}
+
+  ~WebSocketSession() override {
+    shared_->websockets_active->Add(-1);
+    shared_->Unregister(this);
+  }
+
+  void Run(http::request<http::string_body> upgrade) {
+    shared_->Register(this, weak_from_this());
+    shared_->websockets_active->Add(1);
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = shared_->options.read_timeout;
+    timeout.idle_timeout = shared_->options.websocket_idle_timeout;
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "cdp"); }));
+    ws_.read_message_max(shared_->options.websocket_max_message);
+    ws_.auto_fragment(false);
+    ws_.async_accept(upgrade,
+                     beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
+  }
+
+  void Drain() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      self->MaybeClose();
+    });
+  }
+
+ private:
+  struct Slot {
+    bool ready = false;
+    std::string text;
+  };
+
+  void OnAccept(beast::error_code ec) {
+    if (ec) return;
+    accepted_ = true;
+    if (shared_->draining.load()) closing_ = true;
+    MaybeRead();
+    MaybeClose();
+  }
+
+  void MaybeRead() {
+    if (reading_ || closing_ || closed_ || pending_.size() >= shared_->options.websocket_window) {
+      return;
+    }
+    reading_ = true;
+    ws_.async_read(buffer_,
+                   beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t /*bytes*/) {
+    reading_ = false;
+    if (ec) {
+      // Closed by the peer, timed out, or a message over the limit (Beast has sent 1009).
+      closed_ = true;
+      return;
+    }
+    shared_->websocket_frames->Increment();
+    std::string frame = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    const std::uint64_t index = next_index_++;
+    pending_.emplace_back();
+    auto self = shared_from_this();
+    try {
+      handler_->OnFrame(std::move(frame), [self, index](std::string reply) {
+        net::post(self->ws_.get_executor(), [self, index, r = std::move(reply)]() mutable {
+          self->OnReply(index, std::move(r));
+        });
+      });
+    } catch (const std::exception& e) {
+      LogError(std::string("websocket handler threw: ") + e.what());
+      closed_ = true;
+      return;
+    }
+    MaybeRead();
+  }
+
+  void OnReply(std::uint64_t index, std::string text) {
+    Slot& slot = pending_[static_cast<std::size_t>(index - first_index_)];
+    slot.ready = true;
+    slot.text = std::move(text);
+    Flush();
+  }
+
+  void Flush() {
+    if (writing_ || closed_ || pending_.empty() || !pending_.front().ready) return;
+    writing_ = true;
+    out_ = std::move(pending_.front().text);
+    pending_.pop_front();
+    ++first_index_;
+    ws_.text(true);
+    ws_.async_write(net::buffer(out_),
+                    beast::bind_front_handler(&WebSocketSession::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
+    writing_ = false;
+    if (ec) {
+      closed_ = true;
+      return;
+    }
+    Flush();
+    MaybeRead();
+    MaybeClose();
+  }
+
+  // Once draining and every reply is written, closes with "going away".
+  void MaybeClose() {
+    if (!closing_ || !accepted_ || closed_ || close_sent_ || writing_ || !pending_.empty()) return;
+    close_sent_ = true;
+    ws_.async_close(websocket::close_code::going_away,
+                    [self = shared_from_this()](beast::error_code) { self->closed_ = true; });
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<WebSocketHandler> handler_;
+  std::shared_ptr<Shared> shared_;
+  beast::flat_buffer buffer_;
+  std::deque<Slot> pending_;
+  std::uint64_t first_index_ = 0;  // index of pending_.front()
+  std::uint64_t next_index_ = 0;
+  std::string out_;
+  bool accepted_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  bool closed_ = false;
 };
 
 std::string LowerCase(std::string_view s) {
@@ -97,37 +276,36 @@ std::string LowerCase(std::string_view s) {
 }
 
 // One connection. All its work runs on its strand.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
       : stream_(std::move(socket)), shared_(std::move(shared)) {}
 
-  ~Session() {
+  ~Session() override {
     shared_->metrics.connections_active->Add(-1);
-    std::lock_guard lock(shared_->mu);
-    shared_->sessions.erase(this);
-    if (shared_->sessions.empty()) shared_->sessions_done.notify_all();
+    shared_->Unregister(this);
   }
 
   void Run() {
-    {
-      std::lock_guard lock(shared_->mu);
-      shared_->sessions.emplace(this, weak_from_this());
-    }
+    shared_->Register(this, weak_from_this());
     shared_->metrics.connections_active->Add(1);
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
   }
 
-  // Called on the strand when the server starts draining: an idle connection closes now; a
-  // busy one closes after its response.
-  void OnDrain() {
-    if (idle_ && buffer_.size() == 0 && (!parser_ || !parser_->got_some())) Close();
+  void Drain() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->OnDrain(); });
   }
 
   beast::tcp_stream::executor_type executor() { return stream_.get_executor(); }
 
  private:
+  // An idle connection closes now; a busy one closes after its response.
+  void OnDrain() {
+    if (upgraded_) return;
+    if (idle_ && buffer_.size() == 0 && (!parser_ || !parser_->got_some())) Close();
+  }
+
   void ReadHeader() {
     if (shared_->draining.load()) return Close();
     parser_.emplace();
@@ -198,6 +376,12 @@ class Session : public std::enable_shared_from_this<Session> {
     http::request<http::string_body> message = parser_->release();
     keep_alive_ = message.keep_alive();
     version_ = message.version();
+    if (websocket::is_upgrade(message)) {
+      auto [path, query] = SplitTarget(message.target());
+      if (const WebSocketRoute* route = shared_->FindWebSocketRoute(path)) {
+        return Upgrade(*route, std::move(message));
+      }
+    }
     HttpRequest request;
     request.method = std::string(message.method_string());
     auto [path, query] = SplitTarget(message.target());
@@ -220,6 +404,41 @@ class Session : public std::enable_shared_from_this<Session> {
       LogError(std::string("request handler threw: ") + e.what());
       Write(ErrorResponse(InternalError("handler failed")));
     }
+  }
+
+  // Hands the connection to a WebSocket session when the route accepts it.
+  void Upgrade(const WebSocketRoute& route, http::request<http::string_body> message) {
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    auto [path, query] = SplitTarget(message.target());
+    request.path = std::move(path);
+    request.query = std::move(query);
+    for (const auto& field : message) {
+      request.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+    }
+    Result<std::shared_ptr<WebSocketHandler>> handler = Status::Ok();
+    try {
+      handler = route.accept(request);
+    } catch (const std::exception& e) {
+      LogError(std::string("websocket acceptor threw: ") + e.what());
+      handler = InternalError("acceptor failed");
+    }
+    if (!handler.ok()) {
+      HttpResponse response = ErrorResponse(handler.status());
+      if (response.status == 401) {
+        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"cdp\"");
+      }
+      keep_alive_ = false;
+      return Write(std::move(response));
+    }
+    if (shared_->draining.load()) {
+      keep_alive_ = false;
+      return Write(ErrorResponse(UnavailableError("the server is shutting down")));
+    }
+    upgraded_ = true;
+    shared_->metrics.CountStatus(101);
+    std::make_shared<WebSocketSession>(std::move(stream_), std::move(handler).value(), shared_)
+        ->Run(std::move(message));
   }
 
   void Write(HttpResponse response) {
@@ -285,6 +504,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   unsigned version_ = 11;
   bool idle_ = false;
+  bool upgraded_ = false;
 };
 
 }  // namespace
@@ -297,6 +517,13 @@ Status HttpServerOptions::Validate() const {
   if (write_timeout.count() <= 0) return InvalidArgumentError("write_timeout: must be positive");
   if (drain_timeout.count() < 0) return InvalidArgumentError("drain_timeout: must not be negative");
   if (max_connections == 0) return InvalidArgumentError("max_connections: must be positive");
+  if (websocket_max_message < 1024) {
+    return InvalidArgumentError("websocket_max_message: at least 1024 bytes");
+  }
+  if (websocket_window == 0) return InvalidArgumentError("websocket_window: at least 1");
+  if (websocket_idle_timeout.count() <= 0) {
+    return InvalidArgumentError("websocket_idle_timeout: must be positive");
+  }
   return Status::Ok();
 }
 
@@ -356,9 +583,9 @@ std::uint16_t HttpServer::port() const { return rep_->port; }
 
 int HttpServer::threads() const { return rep_->thread_count; }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                      RequestHandler handler,
-                                                      MetricsRegistry* metrics) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const HttpServerOptions& options, RequestHandler handler, MetricsRegistry* metrics,
+    std::vector<WebSocketRoute> websocket_routes) {
   CDP_RETURN_IF_ERROR(options.Validate());
   int threads = options.threads;
   if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -367,7 +594,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   if (ec) return InvalidArgumentError("listen address: not an IP address");
 
   auto rep = std::make_unique<Rep>(threads);
-  rep->shared = std::make_shared<Shared>(options, std::move(handler), *metrics);
+  rep->shared =
+      std::make_shared<Shared>(options, std::move(handler), std::move(websocket_routes), *metrics);
   const tcp::endpoint endpoint(address, options.port);
   rep->acceptor.open(endpoint.protocol(), ec);
   if (!ec) rep->acceptor.set_option(net::socket_base::reuse_address(true), ec);
@@ -396,14 +624,14 @@ void HttpServer::Shutdown() {
     beast::error_code ec;
     r->acceptor.close(ec);
   });
-  std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<Connection>> sessions;
   {
     std::lock_guard lock(shared.mu);
     for (auto& [raw, weak] : shared.sessions) {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
   }
-  for (auto& s : sessions) net::post(s->executor(), [s] { s->OnDrain(); });
+  for (auto& s : sessions) s->Drain();
   sessions.clear();
   {
     std::unique_lock lock(shared.mu);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/http_types.h"
 #include "cdp/metrics.h"
@@ -20,9 +21,10 @@ struct HttpServerOptions {
   // Network threads; 0 means one per hardware thread.
   int threads = 0;
   // Largest request header block; over it: 431 and the connection closes.
-  std::size_t header_limit = 16 * 1024;
-  // Largest request body as received; over it: 413 and the connection closes.
-  std::size_t body_limit = 500 * 1024;
+  std::size_t header_limit = std::size_t{16} * 1024;
+  // Largest request body as received; over it: 413 and the connection closes. Above the
+  // ingest limit (500 KB), so that ingest refuses oversize bodies itself and counts them.
+  std::size_t body_limit = std::size_t{1} << 20;
   // Time allowed to receive a request's header block (including the wait for it on an idle
   // keep-alive connection), and then again its body. On expiry the connection closes.
   std::chrono::milliseconds read_timeout{30'000};
@@ -32,9 +34,34 @@ struct HttpServerOptions {
   std::chrono::milliseconds drain_timeout{10'000};
   // Connections beyond this many are closed at once on accept.
   std::size_t max_connections = 10'000;
+  // WebSocket: largest message accepted (larger ones close the connection with code 1009),
+  // frames in flight per connection before the server stops reading (backpressure), and how
+  // long a connection may stay silent (the server pings at half of it) before it is closed.
+  std::size_t websocket_max_message = std::size_t{500} * 1024;
+  std::size_t websocket_window = 64;
+  std::chrono::milliseconds websocket_idle_timeout{60'000};
 
   // kInvalidArgument naming the first bad field.
   Status Validate() const;
+};
+
+// The frame handler of one WebSocket connection. Its calls for one connection never overlap.
+class WebSocketHandler {
+ public:
+  virtual ~WebSocketHandler() = default;
+  // Called for each message in arrival order, on a network thread. `reply` must be called
+  // exactly once, from any thread; replies are sent in the order of their frames.
+  virtual void OnFrame(std::string&& frame, std::function<void(std::string)> reply) = 0;
+};
+
+// Decides on an upgrade request for one path: a handler for the new connection, or an error
+// answered as HTTP (401, 403, ...).
+using WebSocketAcceptor =
+    std::function<Result<std::shared_ptr<WebSocketHandler>>(const HttpRequest& request)>;
+
+struct WebSocketRoute {
+  std::string path;
+  WebSocketAcceptor accept;
 };
 
 // A running server. Thread-safe; handlers run on the network threads.
@@ -42,9 +69,10 @@ class HttpServer {
  public:
   // Binds, listens and starts the network threads. `metrics` must outlive the server.
   // Errors: kInvalidArgument for bad options, kIoError when the address cannot be bound.
-  static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                   RequestHandler handler,
-                                                   MetricsRegistry* metrics);
+  // Upgrade requests to a path of `websocket_routes` become WebSocket connections.
+  static Result<std::unique_ptr<HttpServer>> Start(
+      const HttpServerOptions& options, RequestHandler handler, MetricsRegistry* metrics,
+      std::vector<WebSocketRoute> websocket_routes = {});
   ~HttpServer();  // Shuts down.
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

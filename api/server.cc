@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/ingest_routes.h"
 #include "api/openapi.h"
 #include "api/router.h"
 #include "cdp/json_writer.h"
@@ -216,10 +217,13 @@ Status Serve(const ServeOptions& options) {
     config = std::move(parsed).value();
   }
 
-  auto store_or = storage::Store::Open(options.data_dir, storage::StoreOptions());
+  CDP_RETURN_IF_ERROR(options.ingest_limits.Validate());
+  CDP_RETURN_IF_ERROR(options.writer.Validate());
+  auto store_or = storage::Store::Open(options.data_dir, options.store);
   if (!store_or.ok()) return store_or.status().WithContext("data directory " + options.data_dir);
   std::unique_ptr<storage::Store> store = std::move(store_or).value();
-  LogInfo("store open, format version " + std::to_string(store->format_version()));
+  LogInfo("store open, format version " + std::to_string(store->format_version()) + ", " +
+          std::to_string(store->EventCount()) + " events");
 
   CDP_ASSIGN_OR_RETURN(std::vector<ApiKey> key_list, LoadKeys(options, config));
   CDP_ASSIGN_OR_RETURN(KeySet key_set, KeySet::Create(std::move(key_list)));
@@ -228,16 +232,28 @@ Status Serve(const ServeOptions& options) {
   ServerState state;
   state.store = store.get();
   RegisterProcessMetrics(state);
+  storage::Store* store_ptr = store.get();
+  state.metrics.AddCallbackGauge(
+      "cdp_events_stored", "Distinct events in the durable log",
+      [store_ptr] { return static_cast<double>(store_ptr->EventCount()); });
+
+  auto writer_or = ingest::IngestWriter::Start(store.get(), options.writer, &state.metrics);
+  if (!writer_or.ok()) return writer_or.status();
+  std::unique_ptr<ingest::IngestWriter> writer = std::move(writer_or).value();
+  IngestService ingest(writer.get(), keys, options.ingest_limits, &state.metrics,
+                       &SystemClock::Default(), &state.ready);
+
   Router router(keys);
   AddRoutes(router, state, keys);
+  ingest.AddRoutes(router);
 
-  auto server_or = HttpServer::Start(
-      options.http,
-      [&router](HttpRequest&& request, Responder respond) {
-        router.Dispatch(std::move(request), std::move(respond));
-      },
-      &state.metrics);
+  auto server_or = HttpServer::Start(options.http,
+                                     [&router](HttpRequest&& request, Responder respond) {
+                                       router.Dispatch(std::move(request), std::move(respond));
+                                     },
+                                     &state.metrics, {ingest.StreamRoute()});
   if (!server_or.ok()) {
+    writer->Stop();
     Status close_status = store->Close();
     if (!close_status.ok()) LogError("closing the store: " + close_status.ToString());
     return server_or.status();
@@ -257,8 +273,10 @@ Status Serve(const ServeOptions& options) {
   LogInfo(std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
           ", draining connections");
   state.ready.store(false);
-  server->Shutdown();
+  server->Shutdown();  // in-flight requests finish: their events are committed and answered
   server.reset();
+  writer->Stop();
+  LogInfo(std::to_string(store->EventCount()) + " events in the store");
   Status closed = store->Close();
   if (!closed.ok()) return closed;
   LogInfo("store closed cleanly; bye");

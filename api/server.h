@@ -8,6 +8,9 @@
 
 #include "api/http_server.h"
 #include "cdp/status.h"
+#include "ingest/segment_parser.h"
+#include "ingest/writer.h"
+#include "storage/store.h"
 
 namespace cdp::api {
 
@@ -18,6 +21,12 @@ struct ServeOptions {
   std::string config_path;
   // Listen address, port (0 picks a free one), threads, limits and timeouts.
   HttpServerOptions http;
+  // Message, batch and nesting limits of the ingest endpoints.
+  ingest::IngestLimits ingest_limits;
+  // The writer's queue bounds and durability (sync per group commit, or not).
+  ingest::WriterOptions writer;
+  // RocksDB tuning and the dedup retention.
+  storage::StoreOptions store;
 };
 
 struct ListenAddress {

@@ -85,10 +85,13 @@ class [[nodiscard]] Result {
   // REQUIRES: !status.ok().
   Result(Status status) : value_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
   Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  // Converts from anything T can be built from (a unique_ptr<Derived> into unique_ptr<Base>).
   template <typename U>
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-           !std::is_same_v<std::decay_t<U>, Status>) Result(U&& value)
-      : value_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
+           !std::is_same_v<std::decay_t<U>, Status>)
+      Result(
+          U&& value)  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
+      : value_(T(std::forward<U>(value))) {}
 
   bool ok() const { return std::holds_alternative<T>(value_); }
   // Ok when a value is held.
@@ -131,7 +134,9 @@ Status AsStatus(const Result<T>& r) {
 // `CDP_ASSIGN_OR_RETURN(auto x, MakeX());` declares x from an ok Result or returns its Status.
 #define CDP_ASSIGN_OR_RETURN(lhs, expr) \
   CDP_ASSIGN_OR_RETURN_IMPL_(CDP_STATUS_CONCAT_(cdp_result_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `result` is an identifier and `lhs` a declaration.
 #define CDP_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
   auto result = (expr);                               \
   if (!result.ok()) return result.status();           \
   lhs = std::move(result).value()
+// NOLINTEND(bugprone-macro-parentheses)

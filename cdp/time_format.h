@@ -12,7 +12,7 @@ namespace cdp {
 // Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fraction]]" with "Z", "+HH:MM", "+HHMM" or no zone
 // (taken as UTC). Fractions beyond milliseconds are truncated. Years 1000..9999.
 // kInvalidArgument on anything else, including out-of-range fields ("2026-02-30").
-Result<Timestamp> ParseIso8601(std::string_view text);
+Result<Timestamp> ParseIso8601(std::string_view s);
 
 // "2026-11-28T10:00:00.123Z".
 std::string FormatIso8601(Timestamp t);

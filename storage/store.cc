@@ -1,13 +1,18 @@
 #include "storage/store.h"
 
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <filesystem>
 #include <mutex>
+#include <unordered_set>
 
 #include "cdp/log.h"
 
@@ -17,6 +22,66 @@ namespace {
 constexpr std::string_view kFormatVersionKey = "format_version";
 constexpr std::string_view kCreatedByKey = "created_by";
 constexpr std::string_view kMetaFamily = "meta";
+constexpr std::string_view kLastSequenceKey = "last_sequence";
+constexpr std::string_view kEventCountKey = "event_count";
+
+// Version bytes that begin each record value (FORMAT.md).
+constexpr char kEventRecordVersion = 1;
+constexpr char kDedupRecordVersion = 1;
+constexpr std::size_t kDedupRecordSize = 17;  // version, sequence, received_at
+
+// Indexes into ColumnFamilyNames().
+constexpr std::size_t kEventsFamily = 1;
+constexpr std::size_t kDedupFamily = 2;
+
+void AppendBigEndian64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out += static_cast<char>((v >> shift) & 0xFFu);
+  }
+}
+
+std::uint64_t ReadBigEndian64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string EventKey(std::uint64_t sequence) {
+  std::string key;
+  key.reserve(8);
+  AppendBigEndian64(key, sequence);
+  return key;
+}
+
+Result<std::uint64_t> ParseCounter(const std::optional<std::string>& text, std::string_view what) {
+  if (!text.has_value()) return std::uint64_t{0};
+  if (text->empty() || text->size() > 20) return CorruptionError(std::string(what) + ": malformed");
+  std::uint64_t v = 0;
+  for (char c : *text) {
+    if (c < '0' || c > '9') return CorruptionError(std::string(what) + ": malformed");
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// Drops dedup records older than the retention during compaction.
+class DedupRetentionFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit DedupRetentionFilter(std::chrono::seconds retention) : retention_(retention) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    if (value.size() != kDedupRecordSize || value[0] != kDedupRecordVersion) return false;
+    const auto received_ms = static_cast<std::int64_t>(ReadBigEndian64(value.data() + 9));
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return received_ms + std::chrono::milliseconds(retention_).count() < now_ms;
+  }
+  const char* Name() const override { return "cdp.DedupRetentionFilter"; }
+
+ private:
+  std::chrono::seconds retention_;
+};
 
 // Discards RocksDB's info log during the read-only probe, so that the probe does not rotate
 // the store's LOG file (the refused store must stay untouched).
@@ -130,6 +195,10 @@ const std::vector<std::string>& ColumnFamilyNames() {
 
 struct Store::Rep {
   std::string path;
+  std::unique_ptr<DedupRetentionFilter> dedup_filter;
+  std::mutex commit_mu;             // one Commit at a time: sequences are assigned in order
+  std::uint64_t last_sequence = 0;  // guarded by commit_mu
+  std::atomic<std::uint64_t> event_count{0};
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // parallel to ColumnFamilyNames()
   rocksdb::ColumnFamilyHandle* meta = nullptr;
@@ -188,12 +257,29 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.keep_log_file_num = 5;
   db_options.max_manifest_file_size = 64u << 20;
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : ColumnFamilyNames()) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  if (options.dedup_retention < std::chrono::minutes(1)) {
+    return InvalidArgumentError("dedup retention: at least one minute");
   }
   auto rep = std::make_unique<Rep>();
   rep->path = dir;
+  rep->dedup_filter = std::make_unique<DedupRetentionFilter>(options.dedup_retention);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : ColumnFamilyNames()) {
+    rocksdb::ColumnFamilyOptions cf;
+    if (name == "events") {
+      // Append-only by sequence: large memtables, compressed blocks.
+      cf.write_buffer_size = 64u << 20;
+      cf.compression = rocksdb::kLZ4Compression;
+    } else if (name == "dedup") {
+      // Point look-ups of mostly absent keys: a Bloom filter answers them without I/O.
+      rocksdb::BlockBasedTableOptions table;
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      cf.write_buffer_size = 32u << 20;
+      cf.compaction_filter = rep->dedup_filter.get();
+    }
+    descriptors.emplace_back(name, cf);
+  }
   rocksdb::DB* raw = nullptr;
   CDP_RETURN_IF_ERROR(
       FromRocks(rocksdb::DB::Open(db_options, dir, descriptors, &rep->handles, &raw),
@@ -215,6 +301,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     if (bs.ok()) bs = store->rep_->db->Write(wo, &batch);
     CDP_RETURN_IF_ERROR(FromRocks(bs, "cannot write the store's metadata"));
   }
+  CDP_ASSIGN_OR_RETURN(auto last, store->GetMeta(kLastSequenceKey));
+  CDP_ASSIGN_OR_RETURN(store->rep_->last_sequence, ParseCounter(last, "last_sequence"));
+  CDP_ASSIGN_OR_RETURN(auto count, store->GetMeta(kEventCountKey));
+  CDP_ASSIGN_OR_RETURN(std::uint64_t event_count, ParseCounter(count, "event_count"));
+  store->rep_->event_count.store(event_count);
   return store;
 }
 
@@ -255,6 +346,105 @@ Status Store::PutMeta(std::string_view key, std::string_view value) {
   return FromRocks(rep_->db->Put(wo, rep_->meta, rocksdb::Slice(key.data(), key.size()),
                                  rocksdb::Slice(value.data(), value.size())),
                    "cannot write meta");
+}
+
+Status Store::Commit(std::span<const Event> events, const CommitOptions& options,
+                     std::vector<std::uint8_t>* stored) {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  stored->assign(events.size(), 0);
+  if (events.empty()) return Status::Ok();
+  std::lock_guard lock(rep_->commit_mu);
+  rocksdb::ColumnFamilyHandle* events_cf = rep_->handles[kEventsFamily];
+  rocksdb::ColumnFamilyHandle* dedup_cf = rep_->handles[kDedupFamily];
+
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(events.size());
+  for (const Event& e : events) keys.emplace_back(e.message_id.data(), e.message_id.size());
+  std::vector<rocksdb::PinnableSlice> values(events.size());
+  std::vector<rocksdb::Status> statuses(events.size());
+  rep_->db->MultiGet(rocksdb::ReadOptions(), dedup_cf, keys.size(), keys.data(), values.data(),
+                     statuses.data());
+
+  rocksdb::WriteBatch batch;
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(events.size());
+  std::uint64_t sequence = rep_->last_sequence;
+  std::uint64_t appended = 0;
+  std::string value;
+  std::string dedup_value;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    if (statuses[i].ok()) continue;  // stored before
+    if (!statuses[i].IsNotFound()) return FromRocks(statuses[i], "cannot read the dedup index");
+    if (!seen.insert(e.message_id).second) continue;  // earlier in this commit
+    ++sequence;
+    value.clear();
+    value += kEventRecordVersion;
+    value += e.json;
+    rocksdb::Status s = batch.Put(events_cf, EventKey(sequence), value);
+    dedup_value.clear();
+    dedup_value += kDedupRecordVersion;
+    AppendBigEndian64(dedup_value, sequence);
+    AppendBigEndian64(dedup_value,
+                      static_cast<std::uint64_t>(e.received_at.time_since_epoch().count()));
+    if (s.ok()) s = batch.Put(dedup_cf, keys[i], dedup_value);
+    CDP_RETURN_IF_ERROR(FromRocks(s, "cannot build the write batch"));
+    (*stored)[i] = 1;
+    ++appended;
+  }
+  if (appended == 0) return Status::Ok();
+  const std::uint64_t count = rep_->event_count.load() + appended;
+  rocksdb::Status s =
+      batch.Put(rep_->meta, std::string(kLastSequenceKey), std::to_string(sequence));
+  if (s.ok()) s = batch.Put(rep_->meta, std::string(kEventCountKey), std::to_string(count));
+  rocksdb::WriteOptions wo;
+  wo.sync = options.sync;
+  if (s.ok()) s = rep_->db->Write(wo, &batch);
+  if (!s.ok()) {
+    stored->assign(events.size(), 0);
+    return FromRocks(s, "cannot commit events");
+  }
+  rep_->last_sequence = sequence;
+  rep_->event_count.store(count);
+  return Status::Ok();
+}
+
+std::uint64_t Store::EventCount() const { return rep_->event_count.load(); }
+
+std::uint64_t Store::LastSequence() const {
+  std::lock_guard lock(rep_->commit_mu);
+  return rep_->last_sequence;
+}
+
+Result<std::optional<std::string>> Store::GetEvent(std::uint64_t sequence) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  std::string value;
+  rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), rep_->handles[kEventsFamily],
+                                    EventKey(sequence), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  CDP_RETURN_IF_ERROR(FromRocks(s, "cannot read an event"));
+  if (value.empty() || value[0] != kEventRecordVersion) {
+    return CorruptionError("event record with an unknown version");
+  }
+  return std::optional<std::string>(value.substr(1));
+}
+
+Result<std::optional<std::uint64_t>> Store::FindMessageId(std::string_view message_id) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  std::string value;
+  rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), rep_->handles[kDedupFamily],
+                                    rocksdb::Slice(message_id.data(), message_id.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::uint64_t>();
+  CDP_RETURN_IF_ERROR(FromRocks(s, "cannot read the dedup index"));
+  if (value.size() != kDedupRecordSize || value[0] != kDedupRecordVersion) {
+    return CorruptionError("dedup record with an unknown version");
+  }
+  return std::optional<std::uint64_t>(ReadBigEndian64(value.data() + 1));
+}
+
+Status Store::SyncWal() {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  return FromRocks(rep_->db->FlushWAL(/*sync=*/true), "cannot sync the WAL");
 }
 
 }  // namespace cdp::storage

@@ -1,5 +1,5 @@
-// The `cdp` command line: `cdp serve` runs the server; later subcommands (import, gen, eval,
-// loadgen, ...) join here.
+// The `cdp` command line: `cdp serve` runs the server, `cdp loadgen` measures it; later
+// subcommands (import, gen, eval, ...) join here.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -8,6 +8,8 @@
 
 #include "api/server.h"
 #include "cdp/log.h"
+#include "tools/data_commands.h"
+#include "tools/loadgen_cli.h"
 
 namespace {
 
@@ -70,9 +72,51 @@ int main(int argc, char** argv) {
                      "On SIGINT/SIGTERM, how long in-flight requests may take to finish")
         ->check(CLI::Range(0, 3'600'000))
         ->capture_default_str();
+    std::string durability = "sync";
+    serve_cmd
+        ->add_option("--durability", durability,
+                     "sync: fsync the WAL per group commit before acknowledging; nosync: "
+                     "acknowledge once written to the OS (survives a process crash only)")
+        ->check(CLI::IsMember({"sync", "nosync"}))
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--max-queued-events", serve.writer.max_queued_events,
+                     "Ingest queue bound in events; beyond it: 429")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+        ->capture_default_str();
+    int dedup_retention_hours = 24 * 7;
+    serve_cmd
+        ->add_option("--dedup-retention-hours", dedup_retention_hours,
+                     "How long a messageId is remembered for deduplication")
+        ->check(CLI::Range(1, 24 * 3650))
+        ->capture_default_str();
     serve_cmd->add_option("--max-connections", serve.http.max_connections, "Open connections cap")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
         ->capture_default_str();
+    auto loadgen_cmd = cdp::loadgen::LoadgenCommand::Add(app);
+
+    cdp::tools::ImportOptions import;
+    CLI::App* import_cmd = app.add_subcommand(
+        "import", "Bulk-load an NDJSON file of Segment messages into a stopped data directory");
+    import_cmd->add_option("file", import.file, "NDJSON file, one message (with \"type\") a line")
+        ->required();
+    import_cmd->add_option("--data", import.data_dir, "RocksDB data directory")
+        ->default_val("./data")
+        ->capture_default_str();
+    import_cmd->add_option("--batch-size", import.batch_size, "Messages per write")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    import_cmd->add_flag("--strict", import.strict, "Stop at the first invalid line");
+    bool no_progress = false;
+    import_cmd->add_flag("--no-progress", no_progress, "Do not show progress on stderr");
+
+    std::string events_data = "./data";
+    std::size_t events_limit = 10;
+    CLI::App* events_cmd = app.add_subcommand(
+        "events", "Print the newest stored events as NDJSON (stopped data directory)");
+    events_cmd->add_option("--data", events_data, "RocksDB data directory")->capture_default_str();
+    events_cmd->add_option("--limit", events_limit, "How many events")->capture_default_str();
+
     app.add_option("--log-level", log_level, "debug, info, warn or error")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
         ->capture_default_str();
@@ -83,7 +127,17 @@ int main(int argc, char** argv) {
     if (log_level == "warn") cdp::SetLogLevel(cdp::LogLevel::kWarning);
     if (log_level == "error") cdp::SetLogLevel(cdp::LogLevel::kError);
 
-    if (serve_cmd->parsed()) return RunServe(serve, listen, read_timeout_ms, drain_timeout_ms);
+    if (serve_cmd->parsed()) {
+      serve.writer.sync = durability == "sync";
+      serve.store.dedup_retention = std::chrono::hours(dedup_retention_hours);
+      return RunServe(serve, listen, read_timeout_ms, drain_timeout_ms);
+    }
+    if (import_cmd->parsed()) {
+      import.progress = !no_progress;
+      return cdp::tools::RunImport(import);
+    }
+    if (events_cmd->parsed()) return cdp::tools::RunEvents(events_data, events_limit);
+    if (loadgen_cmd->parsed()) return loadgen_cmd->Run();
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cdp: fatal: %s\n", e.what());

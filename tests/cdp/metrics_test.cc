@@ -217,7 +217,7 @@ TEST(MetricsRegistryTest, ConcurrentIncrementsSumCorrectly) {
   EXPECT_EQ(g.value(), 0);
   EXPECT_EQ(h.CumulativeCount(0), total / 2);
   EXPECT_EQ(h.CumulativeCount(1), total);
-  EXPECT_DOUBLE_EQ(h.sum(), static_cast<double>(total / 2) * 1.25);
+  EXPECT_DOUBLE_EQ(h.sum(), static_cast<double>(total) / 2.0 * 1.25);
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+// An ingested event: one Segment message, validated and normalised, as the writer stores it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cdp/clock.h"
+
+namespace cdp {
+
+enum class EventType : std::uint8_t { kIdentify, kTrack, kPage, kScreen, kGroup, kAlias };
+
+// "identify", "track", ...
+std::string_view EventTypeName(EventType type);
+std::optional<EventType> ParseEventType(std::string_view name);
+
+// Longest messageId accepted (API.md).
+inline constexpr std::size_t kMaxMessageIdLength = 100;
+
+struct Event {
+  EventType type = EventType::kTrack;
+  // The deduplication key: the client's messageId, or one the server generated.
+  std::string message_id;
+  Timestamp received_at;
+  // The client's timestamp corrected for clock skew (API.md), or received_at when absent.
+  Timestamp timestamp;
+  // The normalised message as a JSON object: the client's fields, batch context merged in,
+  // messageId, receivedAt and the corrected timestamp set by the server.
+  std::string json;
+};
+
+}  // namespace cdp

@@ -1,0 +1,473 @@
+#include "ingest/segment_parser.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <random>
+
+#include "cdp/json_writer.h"
+#include "cdp/time_format.h"
+
+namespace cdp::ingest {
+namespace {
+
+namespace dom = simdjson::dom;
+
+// Fields the server sets or consumes; a client's copy is not stored as given.
+// The range ParseIso8601 reads back: years 1000 to 9999.
+constexpr Timestamp kEarliestTimestamp{std::chrono::milliseconds(-30'610'224'000'000)};
+constexpr Timestamp kLatestTimestamp{std::chrono::milliseconds(253'402'300'799'999)};
+
+bool IsServerField(std::string_view key) {
+  return key == "type" || key == "messageId" || key == "receivedAt" || key == "timestamp" ||
+         key == "originalTimestamp" || key == "context" || key == "integrations" ||
+         key == "sentAt" || key == "writeKey";
+}
+
+ParseFailure Failure(Status status, std::string_view reason) { return {std::move(status), reason}; }
+
+ParseFailure JsonFailure(simdjson::error_code e) {
+  switch (e) {
+    case simdjson::UTF8_ERROR:
+      return Failure(InvalidArgumentError("the body is not valid UTF-8"), "invalid_utf8");
+    case simdjson::DEPTH_ERROR:
+      return Failure(InvalidArgumentError("the JSON is nested too deeply"), "too_deep");
+    case simdjson::CAPACITY:
+      return Failure(PayloadTooLargeError("the body is too large"), "request_too_large");
+    default:
+      return Failure(
+          InvalidArgumentError(std::string("malformed JSON: ") + simdjson::error_message(e)),
+          "malformed_json");
+  }
+}
+
+}  // namespace
+
+Status IngestLimits::Validate() const {
+  if (max_message_bytes < 1024) return InvalidArgumentError("max_message_bytes: at least 1024");
+  if (max_request_bytes < max_message_bytes) {
+    return InvalidArgumentError("max_request_bytes: at least max_message_bytes");
+  }
+  if (max_batch_messages == 0) return InvalidArgumentError("max_batch_messages: at least 1");
+  if (max_depth < 4 || max_depth > 1024) return InvalidArgumentError("max_depth: 4 to 1024");
+  if (max_id_length == 0) return InvalidArgumentError("max_id_length: at least 1");
+  return Status::Ok();
+}
+
+struct SegmentParser::Rep {
+  IngestLimits limits;
+  dom::parser parser;
+  simdjson::internal::string_builder<> builder;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::string padded;  // a copy of the body with SIMDJSON_PADDING, reused
+  std::vector<std::string_view> seen_keys;
+  bool allocated = false;
+
+  // Parses `body` into the DOM. False (with `failure`) when it is not acceptable JSON.
+  bool Load(std::string_view body, dom::element* root, ParseFailure* failure) {
+    if (body.size() > limits.max_request_bytes) {
+      *failure = Failure(PayloadTooLargeError("the body is larger than " +
+                                              std::to_string(limits.max_request_bytes) + " bytes"),
+                         "request_too_large");
+      return false;
+    }
+    if (!allocated) {
+      // simdjson refuses a document whose depth reaches its limit: allow one more.
+      if (auto e = parser.allocate(limits.max_request_bytes, limits.max_depth + 1); e) {
+        *failure = Failure(InternalError("cannot allocate the JSON parser"), "internal");
+        return false;
+      }
+      allocated = true;
+    }
+    padded.assign(body);
+    padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+    if (auto e = parser.parse(padded.data(), body.size(), false).get(*root); e) {
+      *failure = JsonFailure(e);
+      return false;
+    }
+    return true;
+  }
+
+  std::string NewMessageId() {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::array<std::uint64_t, 2> words = {rng(), rng()};
+    std::string id;
+    id.reserve(36);
+    for (int i = 0; i < 32; ++i) {
+      if (i == 8 || i == 12 || i == 16 || i == 20) id += '-';
+      const std::uint64_t w = words[static_cast<std::size_t>(i / 16)];
+      id += kHex[(w >> ((i % 16) * 4)) & 0xFu];
+    }
+    return id;
+  }
+
+  void AppendValue(std::string& out, dom::element value) {
+    builder.clear();
+    builder.append(value);
+    out += builder.str();
+  }
+
+  // Writes "name":{item fields, then batch fields the item lacks} (item wins). Either may be
+  // absent; nothing is written when both are.
+  void AppendMerged(std::string& out, std::string_view name, const dom::object* item,
+                    const dom::object* batch) {
+    if (item == nullptr && batch == nullptr) return;
+    out += ',';
+    AppendJsonString(out, name);
+    out += ":{";
+    bool first = true;
+    seen_keys.clear();
+    if (item != nullptr) {
+      for (auto [key, value] : *item) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, key);
+        out += ':';
+        AppendValue(out, value);
+        seen_keys.push_back(key);
+      }
+    }
+    if (batch != nullptr) {
+      for (auto [key, value] : *batch) {
+        bool shadowed = false;
+        for (std::string_view k : seen_keys) shadowed = shadowed || k == key;
+        if (shadowed) continue;
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, key);
+        out += ':';
+        AppendValue(out, value);
+      }
+    }
+    out += '}';
+  }
+
+  // Reads an optional string field. Sets `error` when present with another type, empty or
+  // longer than `max_length`.
+  static std::optional<std::string_view> OptionalString(dom::object& object, std::string_view key,
+                                                        std::size_t max_length,
+                                                        std::string* error) {
+    dom::element value;
+    if (object.at_key(key).get(value) != simdjson::SUCCESS) return std::nullopt;
+    if (value.is_null()) return std::nullopt;
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS) {
+      *error = std::string(key) + " must be a string";
+      return std::nullopt;
+    }
+    if (text.empty()) {
+      *error = std::string(key) + " must not be empty";
+      return std::nullopt;
+    }
+    if (text.size() > max_length) {
+      *error = std::string(key) + " is longer than " + std::to_string(max_length) + " bytes";
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  // Reads an optional object field; `error` when present with another type.
+  static bool OptionalObject(dom::object& object, std::string_view key, dom::object* out,
+                             std::string* error) {
+    dom::element value;
+    if (object.at_key(key).get(value) != simdjson::SUCCESS || value.is_null()) return false;
+    if (value.get_object().get(*out) != simdjson::SUCCESS) {
+      *error = std::string(key) + " must be an object";
+      return false;
+    }
+    return true;
+  }
+
+  static std::optional<Timestamp> OptionalTime(dom::object& object, std::string_view key,
+                                               std::string* error) {
+    auto text = OptionalString(object, key, 64, error);
+    if (!text.has_value()) return std::nullopt;
+    auto t = ParseIso8601(*text);
+    if (!t.ok()) {
+      *error = std::string(key) + " is not an ISO 8601 timestamp";
+      return std::nullopt;
+    }
+    return *t;
+  }
+
+  // Validates one message and builds its event. Returns false with `error` set when invalid.
+  // `type` is the route's type, or nullopt when the message must name its own.
+  bool BuildEvent(dom::element element, std::optional<EventType> route_type,
+                  const dom::object* batch_context, const dom::object* batch_integrations,
+                  std::optional<Timestamp> batch_sent_at, Timestamp received_at, Event* event,
+                  std::string* error) {
+    dom::object item;
+    if (element.get_object().get(item) != simdjson::SUCCESS) {
+      *error = "a message must be a JSON object";
+      return false;
+    }
+    std::string type_error;
+    auto type_name = OptionalString(item, "type", 32, &type_error);
+    if (!type_error.empty()) {
+      *error = type_error;
+      return false;
+    }
+    std::optional<EventType> type;
+    if (type_name.has_value()) {
+      type = ParseEventType(*type_name);
+      if (!type.has_value()) {
+        *error = "type must be identify, track, page, screen, group or alias";
+        return false;
+      }
+      if (route_type.has_value() && *type != *route_type) {
+        *error = "type does not match the endpoint";
+        return false;
+      }
+    } else if (route_type.has_value()) {
+      type = route_type;
+    } else {
+      *error = "type is required";
+      return false;
+    }
+
+    const std::size_t max_id = limits.max_id_length;
+    auto user_id = OptionalString(item, "userId", max_id, error);
+    if (!error->empty()) return false;
+    auto anonymous_id = OptionalString(item, "anonymousId", max_id, error);
+    if (!error->empty()) return false;
+    if (!user_id.has_value() && !anonymous_id.has_value()) {
+      *error = "userId or anonymousId is required";
+      return false;
+    }
+    auto message_id = OptionalString(item, "messageId", kMaxMessageIdLength, error);
+    if (!error->empty()) return false;
+    switch (*type) {
+      case EventType::kTrack:
+        if (!OptionalString(item, "event", max_id, error).has_value()) {
+          if (error->empty()) *error = "event is required for track";
+          return false;
+        }
+        break;
+      case EventType::kGroup:
+        if (!OptionalString(item, "groupId", max_id, error).has_value()) {
+          if (error->empty()) *error = "groupId is required for group";
+          return false;
+        }
+        break;
+      case EventType::kAlias:
+        if (!OptionalString(item, "previousId", max_id, error).has_value()) {
+          if (error->empty()) *error = "previousId is required for alias";
+          return false;
+        }
+        if (!user_id.has_value()) {
+          *error = "userId is required for alias";
+          return false;
+        }
+        break;
+      case EventType::kPage:
+      case EventType::kScreen:
+        OptionalString(item, "name", 1024, error);
+        if (!error->empty()) return false;
+        break;
+      case EventType::kIdentify: break;
+    }
+    dom::object context, integrations, traits, properties;
+    const bool has_context = OptionalObject(item, "context", &context, error);
+    if (!error->empty()) return false;
+    const bool has_integrations = OptionalObject(item, "integrations", &integrations, error);
+    if (!error->empty()) return false;
+    OptionalObject(item, "traits", &traits, error);
+    if (!error->empty()) return false;
+    OptionalObject(item, "properties", &properties, error);
+    if (!error->empty()) return false;
+
+    auto timestamp = OptionalTime(item, "timestamp", error);
+    if (!error->empty()) return false;
+    auto original = OptionalTime(item, "originalTimestamp", error);
+    if (!error->empty()) return false;
+    auto sent_at = OptionalTime(item, "sentAt", error);
+    if (!error->empty()) return false;
+    if (!sent_at.has_value()) sent_at = batch_sent_at;
+    const std::optional<Timestamp> client_time = original.has_value() ? original : timestamp;
+    Timestamp corrected = received_at;
+    if (client_time.has_value()) {
+      corrected = *client_time;
+      if (sent_at.has_value()) {
+        const Timestamp skewed = received_at - (*sent_at - *client_time);
+        // A correction that leaves the representable years means the client's clocks are
+        // nonsense; keep its timestamp as given rather than store an unreadable one.
+        if (skewed >= kEarliestTimestamp && skewed <= kLatestTimestamp) corrected = skewed;
+      }
+    }
+
+    event->type = *type;
+    event->message_id = message_id.has_value() ? std::string(*message_id) : NewMessageId();
+    event->received_at = received_at;
+    event->timestamp = corrected;
+    std::string& out = event->json;
+    out.clear();
+    out.reserve(512);
+    out += "{\"type\":";
+    AppendJsonString(out, EventTypeName(*type));
+    out += ",\"messageId\":";
+    AppendJsonString(out, event->message_id);
+    out += ",\"receivedAt\":";
+    AppendJsonString(out, FormatIso8601(received_at));
+    out += ",\"timestamp\":";
+    AppendJsonString(out, FormatIso8601(corrected));
+    if (client_time.has_value()) {
+      out += ",\"originalTimestamp\":";
+      AppendJsonString(out, FormatIso8601(*client_time));
+    }
+    if (sent_at.has_value()) {
+      out += ",\"sentAt\":";
+      AppendJsonString(out, FormatIso8601(*sent_at));
+    }
+    for (auto [key, value] : item) {
+      if (IsServerField(key)) continue;
+      out += ',';
+      AppendJsonString(out, key);
+      out += ':';
+      AppendValue(out, value);
+    }
+    AppendMerged(out, "context", has_context ? &context : nullptr, batch_context);
+    AppendMerged(out, "integrations", has_integrations ? &integrations : nullptr,
+                 batch_integrations);
+    out += '}';
+    if (out.size() > limits.max_message_bytes) {
+      *error = "the message is larger than " + std::to_string(limits.max_message_bytes) + " bytes";
+      return false;
+    }
+    return true;
+  }
+
+  // Parses the items of a batch array into `out`.
+  bool ParseItems(dom::object& root, dom::array batch, Timestamp received_at, ParsedRequest* out,
+                  ParseFailure* failure) {
+    if (batch.size() > limits.max_batch_messages) {
+      *failure =
+          Failure(PayloadTooLargeError("the batch holds more than " +
+                                       std::to_string(limits.max_batch_messages) + " messages"),
+                  "too_many_messages");
+      return false;
+    }
+    std::string error;
+    dom::object context, integrations;
+    const bool has_context = OptionalObject(root, "context", &context, &error);
+    const bool has_integrations = OptionalObject(root, "integrations", &integrations, &error);
+    auto sent_at = OptionalTime(root, "sentAt", &error);
+    if (!error.empty()) {
+      *failure = Failure(InvalidArgumentError("batch " + error), "invalid_message");
+      return false;
+    }
+    out->events.reserve(batch.size());
+    std::size_t index = 0;
+    for (dom::element element : batch) {
+      Event event;
+      error.clear();
+      if (BuildEvent(element, std::nullopt, has_context ? &context : nullptr,
+                     has_integrations ? &integrations : nullptr, sent_at, received_at, &event,
+                     &error)) {
+        out->events.push_back(std::move(event));
+      } else {
+        out->errors.push_back({index, std::move(error)});
+      }
+      ++index;
+    }
+    return true;
+  }
+
+  // Reads the optional top-level writeKey.
+  static bool ReadWriteKey(dom::object& root, ParsedRequest* out, ParseFailure* failure) {
+    std::string error;
+    auto key = OptionalString(root, "writeKey", 256, &error);
+    if (!error.empty()) {
+      *failure = Failure(InvalidArgumentError(error), "invalid_message");
+      return false;
+    }
+    if (key.has_value()) out->write_key = std::string(*key);
+    return true;
+  }
+};
+
+SegmentParser::SegmentParser(const IngestLimits& limits) : rep_(std::make_unique<Rep>()) {
+  rep_->limits = limits;
+}
+
+SegmentParser::~SegmentParser() = default;
+
+bool SegmentParser::ParseBatch(std::string_view body, Timestamp received_at, ParsedRequest* out,
+                               ParseFailure* failure) {
+  dom::element root_element;
+  if (!rep_->Load(body, &root_element, failure)) return false;
+  dom::object root;
+  if (root_element.get_object().get(root) != simdjson::SUCCESS) {
+    *failure = Failure(InvalidArgumentError("the body must be a JSON object"), "invalid_message");
+    return false;
+  }
+  if (!Rep::ReadWriteKey(root, out, failure)) return false;
+  dom::array batch;
+  if (root.at_key("batch").get_array().get(batch) != simdjson::SUCCESS) {
+    *failure =
+        Failure(InvalidArgumentError("batch must be an array of messages"), "invalid_message");
+    return false;
+  }
+  return rep_->ParseItems(root, batch, received_at, out, failure);
+}
+
+bool SegmentParser::ParseSingle(EventType type, std::string_view body, Timestamp received_at,
+                                ParsedRequest* out, ParseFailure* failure) {
+  dom::element root_element;
+  if (!rep_->Load(body, &root_element, failure)) return false;
+  dom::object root;
+  if (root_element.get_object().get(root) != simdjson::SUCCESS) {
+    *failure = Failure(InvalidArgumentError("the body must be a JSON object"), "invalid_message");
+    return false;
+  }
+  if (!Rep::ReadWriteKey(root, out, failure)) return false;
+  Event event;
+  std::string error;
+  if (rep_->BuildEvent(root_element, type, nullptr, nullptr, std::nullopt, received_at, &event,
+                       &error)) {
+    out->events.push_back(std::move(event));
+  } else {
+    out->errors.push_back({0, std::move(error)});
+  }
+  return true;
+}
+
+bool SegmentParser::ParseFrame(std::string_view frame, Timestamp received_at, ParsedRequest* out,
+                               ParseFailure* failure) {
+  dom::element root_element;
+  if (!rep_->Load(frame, &root_element, failure)) return false;
+  dom::object root;
+  if (root_element.get_object().get(root) != simdjson::SUCCESS) {
+    *failure = Failure(InvalidArgumentError("a frame must be a JSON object"), "invalid_message");
+    return false;
+  }
+  dom::element seq;
+  if (root.at_key("seq").get(seq) == simdjson::SUCCESS) {
+    std::int64_t n = 0;
+    if (seq.get_int64().get(n) != simdjson::SUCCESS) {
+      *failure = Failure(InvalidArgumentError("seq must be an integer"), "invalid_message");
+      return false;
+    }
+    out->seq = n;
+  }
+  dom::element batch_element;
+  if (root.at_key("batch").get(batch_element) == simdjson::SUCCESS) {
+    dom::array batch;
+    if (batch_element.get_array().get(batch) != simdjson::SUCCESS) {
+      *failure =
+          Failure(InvalidArgumentError("batch must be an array of messages"), "invalid_message");
+      return false;
+    }
+    return rep_->ParseItems(root, batch, received_at, out, failure);
+  }
+  Event event;
+  std::string error;
+  if (rep_->BuildEvent(root_element, std::nullopt, nullptr, nullptr, std::nullopt, received_at,
+                       &event, &error)) {
+    out->events.push_back(std::move(event));
+  } else {
+    out->errors.push_back({0, std::move(error)});
+  }
+  return true;
+}
+
+}  // namespace cdp::ingest

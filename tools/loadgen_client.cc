@@ -1,0 +1,751 @@
+#include "tools/loadgen_client.h"
+
+#include <algorithm>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <charconv>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "cdp/auth.h"
+#include "cdp/log.h"
+#include "tools/loadgen_events.h"
+#include "tools/loadgen_gzip.h"
+
+namespace cdp::loadgen {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// Replies are small; anything larger is a protocol error.
+constexpr std::size_t kMaxReplyBytes = 1 << 20;
+constexpr milliseconds kSleepSlice{50};
+constexpr milliseconds kFirstBackoff{100};
+constexpr milliseconds kMaxBackoff{1000};
+
+SteadyClock::duration Seconds(double s) {
+  return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(s));
+}
+
+std::uint64_t MicrosBetween(SteadyTime from, SteadyTime to) {
+  const auto d = std::chrono::duration_cast<std::chrono::microseconds>(to - from).count();
+  return d < 0 ? 0 : static_cast<std::uint64_t>(d);
+}
+
+// Reads the unsigned integer after `"name":` in a small JSON reply; nullopt if absent.
+std::optional<std::uint64_t> FindUint(std::string_view json, std::string_view quoted_name) {
+  std::size_t at = json.find(quoted_name);
+  if (at == std::string_view::npos) return std::nullopt;
+  at += quoted_name.size();
+  while (at < json.size() && (json[at] == ' ' || json[at] == ':')) ++at;
+  std::uint64_t value = 0;
+  const auto result = std::from_chars(json.data() + at, json.data() + json.size(), value);
+  if (result.ec != std::errc()) return std::nullopt;
+  return value;
+}
+
+// Parses a Retry-After value in seconds; the pause is min(value, 1 s), 100 ms when absent.
+milliseconds BackoffFor(std::string_view retry_after) {
+  std::uint64_t seconds = 0;
+  const auto result =
+      std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
+  if (retry_after.empty() || result.ec != std::errc()) return kFirstBackoff;
+  return seconds >= 1 ? kMaxBackoff : kFirstBackoff;
+}
+
+}  // namespace
+
+void WorkerStats::Merge(const WorkerStats& o) {
+  latency.Merge(o.latency);
+  measured_events += o.measured_events;
+  measured_batches += o.measured_batches;
+  last_measured_ack = std::max(last_measured_ack, o.last_measured_ack);
+  sent_events += o.sent_events;
+  sent_batches += o.sent_batches;
+  acked_events += o.acked_events;
+  accepted_events += o.accepted_events;
+  wire_bytes += o.wire_bytes;
+  raw_bytes += o.raw_bytes;
+  http_200 += o.http_200;
+  http_400 += o.http_400;
+  http_413 += o.http_413;
+  http_429 += o.http_429;
+  http_503 += o.http_503;
+  http_other += o.http_other;
+  nacks += o.nacks;
+  nacks_overload += o.nacks_overload;
+  backoffs += o.backoffs;
+  connect_errors += o.connect_errors;
+  connection_errors += o.connection_errors;
+  timeouts += o.timeouts;
+  protocol_errors += o.protocol_errors;
+  lost_batches += o.lost_batches;
+  reconnects += o.reconnects;
+  server_closes += o.server_closes;
+  internal_errors += o.internal_errors;
+  unsent_batches += o.unsent_batches;
+  max_lag = std::max(max_lag, o.max_lag);
+}
+
+std::uint64_t WorkerStats::ErrorCount() const {
+  return http_400 + http_413 + http_429 + http_503 + http_other + nacks + connect_errors +
+         connection_errors + protocol_errors + internal_errors;
+}
+
+Result<TargetAddress> ParseTarget(const std::string& text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return InvalidArgumentError("--target must be HOST:PORT or [V6]:PORT");
+    }
+    host = std::string_view(text).substr(1, close - 1);
+    port = std::string_view(text).substr(close + 2);
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) {
+      return InvalidArgumentError("--target must be HOST:PORT or [V6]:PORT");
+    }
+    host = std::string_view(text).substr(0, colon);
+    port = std::string_view(text).substr(colon + 1);
+  }
+  unsigned value = 0;
+  const auto result = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (host.empty() || port.empty() || result.ec != std::errc() ||
+      result.ptr != port.data() + port.size() || value == 0 || value > 65535) {
+    return InvalidArgumentError("--target needs a host and a port in 1..65535");
+  }
+  return TargetAddress{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// What the connections of one worker share. Used on the worker's thread only, except
+// `shared`.
+struct WorkerContext {
+  WorkerContext(const LoadgenOptions& o, const RunPlan& p, SharedState* s)
+      : options(o), plan(p), shared(s), ioc(1) {}
+
+  const LoadgenOptions options;
+  const RunPlan plan;
+  SharedState* const shared;
+  asio::io_context ioc;
+  tcp::endpoint endpoint;
+  std::string host_header;
+  std::string authorization;
+  WorkerStats stats;
+};
+
+GeneratorOptions GeneratorOptionsFor(const LoadgenOptions& options, int index,
+                                     const std::string& run_id) {
+  GeneratorOptions g;
+  g.seed = options.seed * 1'000'003 + static_cast<std::uint64_t>(index);
+  g.message_id_prefix = "lg-" + run_id + "-" + std::to_string(index) + "-";
+  g.population = options.population;
+  return g;
+}
+
+// What both protocols share: claiming and pacing batches, reconnect back-off, accounting.
+// Lives on its worker's thread only.
+class ConnectionBase {
+ public:
+  ConnectionBase(WorkerContext& worker, int index, const std::string& run_id)
+      : w_(worker),
+        index_(index),
+        timer_(worker.ioc),
+        generator_(GeneratorOptionsFor(worker.options, index, run_id)) {
+    if (w_.options.rate > 0) {
+      interval_ = Seconds(w_.options.batch_size * w_.options.connections / w_.options.rate);
+      next_slot_ = w_.plan.start + interval_ * index_ / w_.options.connections;
+    }
+  }
+  virtual ~ConnectionBase() = default;
+  ConnectionBase(const ConnectionBase&) = delete;
+  ConnectionBase& operator=(const ConnectionBase&) = delete;
+
+  virtual asio::awaitable<void> Run() = 0;
+
+ protected:
+  struct Batch {
+    int events = 0;
+    SteadyTime start;  // scheduled (open loop) or claimed (closed loop) time
+    bool measured = false;
+  };
+
+  bool stopping() const { return w_.shared->stop.load(std::memory_order_relaxed); }
+  // Duration mode: the time to start batches is over.
+  bool PastEnd() const { return !w_.plan.by_count && SteadyClock::now() >= w_.plan.end; }
+
+  // The next batch to send, or nullopt when this connection's share of the run is over.
+  // Open loop: the batch's slot on the fixed schedule, even if that is already past.
+  std::optional<Batch> ClaimBatch() {
+    if (stopping()) return std::nullopt;
+    Batch batch;
+    batch.start = interval_.count() > 0 ? next_slot_ : SteadyClock::now();
+    batch.measured = batch.start >= w_.plan.measure_start;
+    batch.events = w_.options.batch_size;
+    if (w_.plan.by_count) {
+      if (batch.measured) {
+        const std::int64_t before =
+            w_.shared->remaining.fetch_sub(batch.events, std::memory_order_relaxed);
+        if (before <= 0) return std::nullopt;
+        batch.events = static_cast<int>(std::min<std::int64_t>(before, batch.events));
+      }
+    } else if (batch.start >= w_.plan.end) {
+      return std::nullopt;
+    }
+    if (interval_.count() > 0) next_slot_ += interval_;
+    return batch;
+  }
+
+  // Returns a claimed batch that will not be sent to the count-mode budget.
+  void Unclaim(const Batch& batch) {
+    if (w_.plan.by_count && batch.measured) {
+      w_.shared->remaining.fetch_add(batch.events, std::memory_order_relaxed);
+    }
+  }
+
+  // Counts the batches an open-loop connection should have started before the end but did
+  // not (it was behind schedule when the run stopped).
+  void CountUnsent() {
+    if (interval_.count() <= 0 || w_.plan.by_count || next_slot_ >= w_.plan.end) return;
+    w_.stats.unsent_batches +=
+        static_cast<std::uint64_t>((w_.plan.end - next_slot_) / interval_) + 1;
+  }
+
+  // Sleeps until `t` in short slices. Returns false when the run is stopping.
+  asio::awaitable<bool> SleepUntil(SteadyTime t) {
+    while (SteadyClock::now() < t) {
+      if (stopping()) co_return false;
+      timer_.expires_at(std::min(t, SteadyClock::now() + kSleepSlice));
+      co_await timer_.async_wait(kUseTuple);
+    }
+    co_return !stopping();
+  }
+
+  // Waits for the batch's slot (open loop) and any back-off. Returns false when stopping.
+  asio::awaitable<bool> WaitToSend(const Batch& batch) {
+    if (!co_await SleepUntil(std::max(batch.start, pause_until_))) co_return false;
+    const auto lag =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - batch.start);
+    if (interval_.count() > 0) w_.stats.max_lag = std::max(w_.stats.max_lag, lag);
+    co_return true;
+  }
+
+  // After a failed connect or a broken connection: waits 100 ms, doubling up to 1 s.
+  asio::awaitable<void> ReconnectBackoff() {
+    co_await SleepUntil(SteadyClock::now() + backoff_);
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  }
+
+  void OnConnected() {
+    backoff_ = kFirstBackoff;
+    if (connected_before_) ++w_.stats.reconnects;
+    connected_before_ = true;
+    w_.shared->ever_connected.store(true, std::memory_order_relaxed);
+    w_.shared->connections_up.fetch_add(1, std::memory_order_relaxed);
+  }
+  void OnDisconnected() { w_.shared->connections_up.fetch_sub(1, std::memory_order_relaxed); }
+
+  void OnSent(const Batch& batch, std::size_t raw, std::size_t wire) {
+    ++w_.stats.sent_batches;
+    w_.stats.sent_events += static_cast<std::uint64_t>(batch.events);
+    w_.stats.raw_bytes += raw;
+    w_.stats.wire_bytes += wire;
+    w_.shared->sent_events.fetch_add(static_cast<std::uint64_t>(batch.events),
+                                     std::memory_order_relaxed);
+  }
+
+  void OnAcked(const Batch& batch) {
+    const SteadyTime now = SteadyClock::now();
+    const auto events = static_cast<std::uint64_t>(batch.events);
+    w_.stats.acked_events += events;
+    w_.shared->acked_events.fetch_add(events, std::memory_order_relaxed);
+    if (!batch.measured) return;
+    w_.stats.latency.Record(MicrosBetween(batch.start, now));
+    w_.stats.measured_events += events;
+    ++w_.stats.measured_batches;
+    w_.stats.last_measured_ack = std::max(w_.stats.last_measured_ack, now);
+  }
+
+  void OnError() { w_.shared->errors.fetch_add(1, std::memory_order_relaxed); }
+
+  // Pauses this connection's sends for `d` (Retry-After or an overload nack).
+  void PauseFor(milliseconds d) {
+    ++w_.stats.backoffs;
+    pause_until_ = std::max(pause_until_, SteadyClock::now() + d);
+  }
+
+  void NoteFatalStatus(unsigned status) {
+    if (status == 401 || status == 403 || status == 404 || status == 405) {
+      int expected = 0;
+      w_.shared->fatal_status.compare_exchange_strong(expected, static_cast<int>(status));
+    }
+  }
+
+  // Closes the socket of `stream` and ignores errors.
+  static void CloseQuietly(beast::tcp_stream& stream) {
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+  }
+
+  WorkerContext& w_;
+  const int index_;
+  asio::steady_timer timer_;
+  EventGenerator generator_;
+  std::string body_;
+
+ private:
+  SteadyClock::duration interval_{0};
+  SteadyTime next_slot_{};
+  SteadyTime pause_until_{};
+  milliseconds backoff_ = kFirstBackoff;
+  bool connected_before_ = false;
+};
+
+// POST /v1/batch on one keep-alive connection, one request at a time.
+class HttpConnection final : public ConnectionBase {
+ public:
+  HttpConnection(WorkerContext& worker, int index, const std::string& run_id)
+      : ConnectionBase(worker, index, run_id), stream_(worker.ioc) {
+    if (w_.options.gzip) gzip_.emplace(w_.options.gzip_level);
+    request_.method(http::verb::post);
+    request_.target("/v1/batch");
+    request_.version(11);
+    request_.set(http::field::host, w_.host_header);
+    request_.set(http::field::authorization, w_.authorization);
+    request_.set(http::field::content_type, "application/json");
+    request_.set(http::field::user_agent, "cdp-loadgen/0.1");
+    if (w_.options.gzip) request_.set(http::field::content_encoding, "gzip");
+    request_.keep_alive(true);
+  }
+
+  asio::awaitable<void> Run() override {
+    while (!stopping() && !PastEnd()) {
+      if (!connected_ && !co_await Connect()) {
+        co_await ReconnectBackoff();
+        continue;
+      }
+      std::optional<Batch> batch = ClaimBatch();
+      if (!batch) break;
+      if (!co_await WaitToSend(*batch)) {
+        Unclaim(*batch);
+        break;
+      }
+      co_await Exchange(*batch);
+    }
+    CountUnsent();
+    if (connected_) Disconnect();
+  }
+
+ private:
+  asio::awaitable<bool> Connect() {
+    stream_.expires_after(Seconds(w_.options.timeout_s));
+    auto [ec] = co_await stream_.async_connect(w_.endpoint, kUseTuple);
+    if (ec) {
+      ++w_.stats.connect_errors;
+      OnError();
+      CloseQuietly(stream_);
+      co_return false;
+    }
+    beast::error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    connected_ = true;
+    OnConnected();
+    co_return true;
+  }
+
+  void Disconnect() {
+    CloseQuietly(stream_);
+    buffer_.clear();
+    connected_ = false;
+    OnDisconnected();
+  }
+
+  void ConnectionFailed(const beast::error_code& ec) {
+    ++w_.stats.connection_errors;
+    ++w_.stats.lost_batches;
+    if (ec == beast::error::timeout) ++w_.stats.timeouts;
+    OnError();
+    Disconnect();
+  }
+
+  asio::awaitable<void> Exchange(const Batch& batch) {
+    body_.clear();
+    generator_.AppendHttpBatch(body_, batch.events, std::chrono::system_clock::now());
+    const std::size_t raw = body_.size();
+    if (gzip_) {
+      if (Status s = gzip_->Encode(body_, compressed_); !s.ok()) {
+        ++w_.stats.internal_errors;
+        OnError();
+        Unclaim(batch);
+        co_return;
+      }
+      body_.swap(compressed_);
+    }
+    request_.body() = std::move(body_);
+    request_.prepare_payload();
+    const std::size_t wire = request_.body().size();
+
+    stream_.expires_after(Seconds(w_.options.timeout_s));
+    auto [write_ec, written] = co_await http::async_write(stream_, request_, kUseTuple);
+    body_ = std::move(request_.body());
+    if (write_ec) {
+      ConnectionFailed(write_ec);
+      co_return;
+    }
+    OnSent(batch, raw, wire);
+
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(kMaxReplyBytes);
+    auto [read_ec, read] = co_await http::async_read(stream_, buffer_, parser, kUseTuple);
+    if (read_ec) {
+      ConnectionFailed(read_ec);
+      co_return;
+    }
+    const auto& response = parser.get();
+    const unsigned status = response.result_int();
+    switch (status) {
+      case 200:
+        ++w_.stats.http_200;
+        OnAcked(batch);
+        break;
+      case 400: ++w_.stats.http_400; break;
+      case 413: ++w_.stats.http_413; break;
+      case 429: ++w_.stats.http_429; break;
+      case 503: ++w_.stats.http_503; break;
+      default: ++w_.stats.http_other; break;
+    }
+    if (status != 200) {
+      OnError();
+      NoteFatalStatus(status);
+    }
+    if (status == 429 || status == 503) PauseFor(BackoffFor(response[http::field::retry_after]));
+    if (!response.keep_alive()) {
+      ++w_.stats.server_closes;
+      Disconnect();
+    }
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  std::string compressed_;
+  std::optional<GzipEncoder> gzip_;
+  bool connected_ = false;
+};
+
+// GET /v1/stream: frames pipelined up to the window, acks read by a second coroutine.
+class WsConnection final : public ConnectionBase {
+ public:
+  WsConnection(WorkerContext& worker, int index, const std::string& run_id)
+      : ConnectionBase(worker, index, run_id), wake_(worker.ioc) {}
+
+  asio::awaitable<void> Run() override {
+    while (!stopping() && !PastEnd()) {
+      if (!co_await Connect()) {
+        co_await ReconnectBackoff();
+        continue;
+      }
+      const bool finished = co_await Pump();
+      co_await Close();
+      if (finished) break;
+    }
+    CountUnsent();
+  }
+
+ private:
+  struct InFlight {
+    Batch batch;
+    std::uint64_t seq = 0;
+  };
+
+  asio::awaitable<bool> Connect() {
+    ws_.emplace(w_.ioc);
+    auto& lowest = beast::get_lowest_layer(*ws_);
+    lowest.expires_after(Seconds(w_.options.timeout_s));
+    auto [ec] = co_await lowest.async_connect(w_.endpoint, kUseTuple);
+    if (!ec) {
+      beast::error_code ignored;
+      lowest.socket().set_option(tcp::no_delay(true), ignored);
+      lowest.expires_never();
+      const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          Seconds(w_.options.timeout_s));
+      websocket::stream_base::timeout t{};
+      t.handshake_timeout = timeout;
+      t.idle_timeout = timeout;
+      t.keep_alive_pings = true;
+      ws_->set_option(t);
+      ws_->set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
+        req.set(http::field::authorization, w_.authorization);
+        req.set(http::field::user_agent, "cdp-loadgen/0.1");
+      }));
+      ws_->read_message_max(kMaxReplyBytes);
+      ws_->text(true);
+      websocket::response_type response;
+      std::tie(ec) =
+          co_await ws_->async_handshake(response, w_.host_header, "/v1/stream", kUseTuple);
+      if (ec && response.result_int() != 0) NoteFatalStatus(response.result_int());
+    }
+    if (ec) {
+      ++w_.stats.connect_errors;
+      OnError();
+      CloseQuietly(beast::get_lowest_layer(*ws_));
+      ws_.reset();
+      co_return false;
+    }
+    OnConnected();
+    broken_ = false;
+    reader_done_ = false;
+    next_seq_ = 1;
+    co_return true;
+  }
+
+  // Sends frames until this connection's share is done (returns true) or the connection
+  // breaks (returns false). Starts the reader and waits for it to end before returning.
+  asio::awaitable<bool> Pump() {
+    asio::co_spawn(w_.ioc, Read(), [this](std::exception_ptr e) {
+      if (e) {
+        ++w_.stats.internal_errors;
+        OnError();
+        LogError("loadgen: WebSocket reader failed");
+      }
+      reader_done_ = true;
+      broken_ = true;
+      wake_.cancel();
+    });
+    bool finished = false;
+    for (;;) {
+      std::optional<Batch> batch = ClaimBatch();
+      if (!batch) {
+        finished = true;
+        break;
+      }
+      while (!broken_ && inflight_.size() >= static_cast<std::size_t>(w_.options.window)) {
+        co_await Wake(SteadyClock::now() + kSleepSlice);
+      }
+      if (broken_ || !co_await WaitToSend(*batch)) {
+        Unclaim(*batch);
+        finished = !broken_;
+        break;
+      }
+      frame_.clear();
+      generator_.AppendStreamBatch(frame_, batch->events, next_seq_,
+                                   std::chrono::system_clock::now());
+      inflight_.push_back(InFlight{*batch, next_seq_++});
+      auto [ec, written] = co_await ws_->async_write(asio::buffer(frame_), kUseTuple);
+      if (ec) {
+        if (!broken_) ConnectionBroke(ec);
+        break;
+      }
+      OnSent(*batch, frame_.size(), frame_.size());
+    }
+    // Let the replies in flight arrive, within the reply timeout.
+    const SteadyTime deadline = SteadyClock::now() + Seconds(w_.options.timeout_s);
+    while (!broken_ && !inflight_.empty() && SteadyClock::now() < deadline) {
+      co_await Wake(std::min(deadline, SteadyClock::now() + kSleepSlice));
+    }
+    if (!broken_ && !inflight_.empty()) {
+      ++w_.stats.timeouts;
+      ConnectionBroke(beast::error::timeout);
+    }
+    co_return finished && !broken_;
+  }
+
+  // Closes the WebSocket (cleanly when it is healthy) and waits for the reader to end.
+  asio::awaitable<void> Close() {
+    if (!broken_) {
+      closing_ = true;
+      beast::get_lowest_layer(*ws_).expires_after(Seconds(std::min(w_.options.timeout_s, 2.0)));
+      co_await ws_->async_close(websocket::close_code::normal, kUseTuple);
+    }
+    CloseQuietly(beast::get_lowest_layer(*ws_));
+    while (!reader_done_) co_await Wake(SteadyClock::now() + kSleepSlice);
+    w_.stats.lost_batches += inflight_.size();
+    inflight_.clear();
+    ws_.reset();
+    closing_ = false;
+    OnDisconnected();
+  }
+
+  asio::awaitable<void> Read() {
+    beast::flat_buffer buffer;
+    for (;;) {
+      buffer.clear();
+      auto [ec, n] = co_await ws_->async_read(buffer, kUseTuple);
+      if (ec) {
+        if (!closing_ && !broken_) ConnectionBroke(ec);
+        co_return;
+      }
+      const std::string_view reply(static_cast<const char*>(buffer.data().data()),
+                                   buffer.data().size());
+      if (!HandleReply(reply)) {
+        ++w_.stats.protocol_errors;
+        OnError();
+        ConnectionBroke(beast::error_code());
+        co_return;
+      }
+      wake_.cancel();
+    }
+  }
+
+  // Matches one reply to the oldest frame in flight. False on a protocol violation.
+  bool HandleReply(std::string_view reply) {
+    if (inflight_.empty()) return false;
+    const InFlight front = inflight_.front();
+    inflight_.pop_front();
+    if (const auto ack = FindUint(reply, "\"ack\"")) {
+      if (*ack != front.seq) return false;
+      w_.stats.accepted_events += FindUint(reply, "\"accepted\"").value_or(0);
+      OnAcked(front.batch);
+      return true;
+    }
+    const auto nack = FindUint(reply, "\"nack\"");
+    if (!nack || *nack != front.seq) return false;
+    ++w_.stats.nacks;
+    OnError();
+    if (reply.find("\"resource_exhausted\"") != std::string_view::npos ||
+        reply.find("\"unavailable\"") != std::string_view::npos) {
+      ++w_.stats.nacks_overload;
+      PauseFor(kFirstBackoff);
+    }
+    return true;
+  }
+
+  void ConnectionBroke(const beast::error_code& ec) {
+    broken_ = true;
+    ++w_.stats.connection_errors;
+    if (ec == beast::error::timeout) ++w_.stats.timeouts;
+    OnError();
+    CloseQuietly(beast::get_lowest_layer(*ws_));
+    wake_.cancel();
+  }
+
+  // Waits until `t` or until the reader wakes the writer.
+  asio::awaitable<void> Wake(SteadyTime t) {
+    wake_.expires_at(t);
+    co_await wake_.async_wait(kUseTuple);
+  }
+
+  std::optional<websocket::stream<beast::tcp_stream>> ws_;
+  asio::steady_timer wake_;
+  std::deque<InFlight> inflight_;
+  std::string frame_;
+  std::uint64_t next_seq_ = 1;
+  bool broken_ = false;
+  bool closing_ = false;
+  bool reader_done_ = true;
+};
+
+}  // namespace
+
+struct Worker::Rep {
+  Rep(const LoadgenOptions& o, const RunPlan& p, SharedState* s) : context(o, p, s) {}
+
+  // Runs the event loop until it has no more work or is stopped; the I/O thread's barrier.
+  void RunLoop() {
+    for (;;) {
+      try {
+        context.ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        ++context.stats.internal_errors;
+        context.shared->errors.fetch_add(1, std::memory_order_relaxed);
+        LogError(std::string("loadgen: worker event loop: ") + e.what());
+      }
+    }
+  }
+
+  WorkerContext context;  // before the connections: they hold its I/O objects
+  std::vector<std::unique_ptr<ConnectionBase>> connections;
+  std::atomic<int> running{0};
+  std::thread thread;
+};
+
+Result<std::unique_ptr<Worker>> Worker::Create(const LoadgenOptions& options, const RunPlan& plan,
+                                               std::string run_id, int first_connection, int stride,
+                                               SharedState* shared) {
+  CDP_ASSIGN_OR_RETURN(TargetAddress target, ParseTarget(options.target));
+  auto rep = std::make_unique<Rep>(options, plan, shared);
+  WorkerContext& context = rep->context;
+  beast::error_code ec;
+  tcp::resolver resolver(context.ioc);
+  const auto results = resolver.resolve(target.host, std::to_string(target.port),
+                                        tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    return InvalidArgumentError("--target: cannot resolve the host");
+  }
+  context.endpoint = results.begin()->endpoint();
+  context.host_header = target.host.find(':') == std::string::npos
+                            ? target.host + ":" + std::to_string(target.port)
+                            : "[" + target.host + "]:" + std::to_string(target.port);
+  context.authorization = "Basic " + Base64Encode(options.key + ":");
+  for (int i = first_connection; i < options.connections; i += stride) {
+    if (options.mode == Mode::kHttp) {
+      rep->connections.push_back(std::make_unique<HttpConnection>(context, i, run_id));
+    } else {
+      rep->connections.push_back(std::make_unique<WsConnection>(context, i, run_id));
+    }
+  }
+  return std::unique_ptr<Worker>(new Worker(std::move(rep)));
+}
+
+Worker::Worker(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+Worker::~Worker() {
+  Abort();
+  Join();
+}
+
+void Worker::Start() {
+  Rep& rep = *rep_;
+  rep.running.store(static_cast<int>(rep.connections.size()));
+  for (auto& connection : rep.connections) {
+    asio::co_spawn(rep.context.ioc, connection->Run(), [&rep](std::exception_ptr e) {
+      if (e) {
+        ++rep.context.stats.internal_errors;
+        rep.context.shared->errors.fetch_add(1, std::memory_order_relaxed);
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          LogError(std::string("loadgen: connection failed: ") + ex.what());
+        } catch (...) {
+          LogError("loadgen: connection failed");
+        }
+      }
+      rep.running.fetch_sub(1);
+    });
+  }
+  rep.thread = std::thread([&rep] { rep.RunLoop(); });
+}
+
+bool Worker::done() const { return rep_->running.load() == 0; }
+
+void Worker::Abort() { rep_->context.ioc.stop(); }
+
+void Worker::Join() {
+  if (rep_->thread.joinable()) rep_->thread.join();
+}
+
+const WorkerStats& Worker::stats() const { return rep_->context.stats; }
+
+}  // namespace cdp::loadgen
