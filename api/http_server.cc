@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -529,6 +530,10 @@ Status HttpServerOptions::Validate() const {
 
 struct HttpServer::Rep {
   net::io_context ioc;
+  // Keeps the network threads running while a request waits for a reply from outside the
+  // io_context (the ingest writer): without it run() returns once no socket operation is
+  // pending, and the reply would never be written.
+  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
   tcp::acceptor acceptor{net::make_strand(ioc)};
   std::shared_ptr<Shared> shared;
   std::vector<std::thread> threads;
@@ -642,6 +647,7 @@ void HttpServer::Shutdown() {
                  " connections still open after the drain timeout; closing them");
     }
   }
+  rep_->work.reset();
   rep_->ioc.stop();
   for (auto& t : rep_->threads) t.join();
   rep_->threads.clear();

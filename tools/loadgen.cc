@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -65,11 +66,45 @@ const char* ModeName(Mode mode) { return mode == Mode::kHttp ? "http" : "ws"; }
 
 double Millis(std::uint64_t micros) { return static_cast<double>(micros) / 1000.0; }
 
-unsigned long long Ull(std::uint64_t v) { return static_cast<unsigned long long>(v); }
-
 double PerSecond(std::uint64_t n, double seconds) {
   return seconds > 0 ? static_cast<double>(n) / seconds : 0.0;
 }
+
+// One machine-readable line: `TAG {"name":value,...}`. Names and string values are plain
+// ASCII identifiers (no escaping needed).
+class JsonLine {
+ public:
+  explicit JsonLine(std::string_view tag) : text_(tag) { text_ += " {"; }
+  JsonLine& Add(std::string_view name, std::uint64_t value) {
+    return Raw(name, std::to_string(value));
+  }
+  JsonLine& Add(std::string_view name, double value, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+    return Raw(name, buf);
+  }
+  JsonLine& Add(std::string_view name, bool value) { return Raw(name, value ? "true" : "false"); }
+  JsonLine& Add(std::string_view name, const char* value) {
+    return Raw(name, std::string("\"") + value + "\"");
+  }
+  // Writes the line and a newline to stdout.
+  void Print() {
+    text_ += "}\n";
+    std::fwrite(text_.data(), 1, text_.size(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  JsonLine& Raw(std::string_view name, std::string_view value) {
+    if (text_.back() != '{') text_ += ',';
+    text_ += '"';
+    text_ += name;
+    text_ += "\":";
+    text_ += value;
+    return *this;
+  }
+  std::string text_;
+};
 
 // Generates bodies on this thread, without a network, as the connections would, and reports
 // the rate.
@@ -131,12 +166,17 @@ int RunDryRun(const LoadgenOptions& options) {
   std::printf("event size: min %u, mean %.1f, max %u bytes; identify %s, track %s, page %s\n",
               c.min_size, mean_size, c.max_size, Grouped(c.identify).c_str(),
               Grouped(c.track).c_str(), Grouped(c.page).c_str());
-  std::printf(
-      "loadgen-dry-run {\"mode\":\"%s\",\"batch_size\":%d,\"gzip\":%s,\"events\":%llu,"
-      "\"seconds\":%.3f,\"events_per_s\":%.0f,\"mean_event_bytes\":%.1f,"
-      "\"min_event_bytes\":%u,\"max_event_bytes\":%u}\n",
-      ModeName(options.mode), options.batch_size, options.gzip ? "true" : "false", Ull(c.events),
-      seconds, events_per_s, mean_size, c.min_size, c.max_size);
+  JsonLine line("loadgen-dry-run");
+  line.Add("mode", ModeName(options.mode))
+      .Add("batch_size", static_cast<std::uint64_t>(options.batch_size))
+      .Add("gzip", options.gzip)
+      .Add("events", c.events)
+      .Add("seconds", seconds, 3)
+      .Add("events_per_s", events_per_s, 0)
+      .Add("mean_event_bytes", mean_size, 1)
+      .Add("min_event_bytes", std::uint64_t{c.min_size})
+      .Add("max_event_bytes", std::uint64_t{c.max_size});
+  line.Print();
   return 0;
 }
 
@@ -170,7 +210,7 @@ void PrintSummary(const LoadgenOptions& options, const Outcome& outcome) {
   const WorkerStats& s = outcome.stats;
   const LatencyHistogram& h = s.latency;
   const double events_per_s = PerSecond(s.measured_events, outcome.measured_s);
-  // Bytes of JSON per acked event, averaged over everything sent.
+  // Bytes of JSON per event (batch envelope included), averaged over everything sent.
   const double bytes_per_event =
       s.sent_events > 0 ? static_cast<double>(s.raw_bytes) / static_cast<double>(s.sent_events)
                         : 0.0;
@@ -205,15 +245,17 @@ void PrintSummary(const LoadgenOptions& options, const Outcome& outcome) {
   if (options.mode == Mode::kWebSocket) {
     std::printf(" (server accepted %s)", Grouped(s.accepted_events).c_str());
   }
-  std::printf("; wire bytes %s\n", Grouped(s.wire_bytes).c_str());
+  std::printf("; wire bytes %s; %.0f bytes of JSON per event, %u users\n",
+              Grouped(s.wire_bytes).c_str(), bytes_per_event, options.population);
   if (options.mode == Mode::kHttp) {
     std::printf("HTTP status: 200 %s, 400 %s, 413 %s, 429 %s, 503 %s, other %s\n",
                 Grouped(s.http_200).c_str(), Grouped(s.http_400).c_str(),
                 Grouped(s.http_413).c_str(), Grouped(s.http_429).c_str(),
                 Grouped(s.http_503).c_str(), Grouped(s.http_other).c_str());
   } else {
-    std::printf("nacks %s (overload %s), protocol errors %s\n", Grouped(s.nacks).c_str(),
-                Grouped(s.nacks_overload).c_str(), Grouped(s.protocol_errors).c_str());
+    std::printf("nacks %s (retryable: resource_exhausted or unavailable %s), protocol errors %s\n",
+                Grouped(s.nacks).c_str(), Grouped(s.nacks_overload).c_str(),
+                Grouped(s.protocol_errors).c_str());
   }
   std::printf(
       "errors %s: connect %s, connection %s (timeouts %s), lost batches %s; back-offs %s, "
@@ -226,23 +268,38 @@ void PrintSummary(const LoadgenOptions& options, const Outcome& outcome) {
     std::printf("open loop: worst start lag behind schedule %.3f ms, batches never started %s\n",
                 static_cast<double>(s.max_lag.count()) / 1000.0, Grouped(s.unsent_batches).c_str());
   }
-  std::printf(
-      "loadgen-result {\"mode\":\"%s\",\"connections\":%d,\"batch_size\":%d,\"rate\":%.0f,"
-      "\"gzip\":%s,\"window\":%d,\"measured_s\":%.3f,\"events_per_s\":%.1f,"
-      "\"bytes_per_s\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
-      "\"max_ms\":%.3f,\"batches_measured\":%llu,\"acked\":%llu,\"sent\":%llu,\"errors\":%llu,"
-      "\"http_200\":%llu,\"http_400\":%llu,\"http_413\":%llu,\"http_429\":%llu,"
-      "\"http_503\":%llu,\"http_other\":%llu,\"nacks\":%llu,\"connect_errors\":%llu,"
-      "\"connection_errors\":%llu,\"unsent_batches\":%llu,\"aborted\":%s}\n",
-      ModeName(options.mode), options.connections, options.batch_size, options.rate,
-      options.gzip ? "true" : "false", options.window, outcome.measured_s, events_per_s,
-      bytes_per_s, Millis(h.ValueAtQuantile(0.5)), Millis(h.ValueAtQuantile(0.9)),
-      Millis(h.ValueAtQuantile(0.99)), Millis(h.ValueAtQuantile(0.999)), Millis(h.max()),
-      Ull(h.count()), Ull(s.acked_events), Ull(s.sent_events), Ull(errors), Ull(s.http_200),
-      Ull(s.http_400), Ull(s.http_413), Ull(s.http_429), Ull(s.http_503), Ull(s.http_other),
-      Ull(s.nacks), Ull(s.connect_errors), Ull(s.connection_errors), Ull(s.unsent_batches),
-      outcome.abort_reason.empty() ? "false" : "true");
-  std::fflush(stdout);
+  JsonLine line("loadgen-result");
+  line.Add("mode", ModeName(options.mode))
+      .Add("connections", static_cast<std::uint64_t>(options.connections))
+      .Add("batch_size", static_cast<std::uint64_t>(options.batch_size))
+      .Add("rate", options.rate, 0)
+      .Add("gzip", options.gzip)
+      .Add("window", static_cast<std::uint64_t>(options.window))
+      .Add("measured_s", outcome.measured_s, 3)
+      .Add("events_per_s", events_per_s, 1)
+      .Add("bytes_per_s", bytes_per_s, 0)
+      .Add("p50_ms", Millis(h.ValueAtQuantile(0.5)), 3)
+      .Add("p90_ms", Millis(h.ValueAtQuantile(0.9)), 3)
+      .Add("p99_ms", Millis(h.ValueAtQuantile(0.99)), 3)
+      .Add("p999_ms", Millis(h.ValueAtQuantile(0.999)), 3)
+      .Add("max_ms", Millis(h.max()), 3)
+      .Add("batches_measured", h.count())
+      .Add("measured_acked", s.measured_events)
+      .Add("acked", s.acked_events)
+      .Add("sent", s.sent_events)
+      .Add("errors", errors)
+      .Add("http_200", s.http_200)
+      .Add("http_400", s.http_400)
+      .Add("http_413", s.http_413)
+      .Add("http_429", s.http_429)
+      .Add("http_503", s.http_503)
+      .Add("http_other", s.http_other)
+      .Add("nacks", s.nacks)
+      .Add("connect_errors", s.connect_errors)
+      .Add("connection_errors", s.connection_errors)
+      .Add("unsent_batches", s.unsent_batches)
+      .Add("aborted", !outcome.abort_reason.empty());
+  line.Print();
 }
 
 std::string FatalStatusReason(int status) {

@@ -152,7 +152,22 @@ struct WorkerContext {
   std::string host_header;
   std::string authorization;
   WorkerStats stats;
+  int errors_logged = 0;
 };
+
+constexpr int kMaxErrorsLogged = 3;
+
+// Logs the first few connection failures of a worker (what failed and the system's reason).
+void LogConnectionError(WorkerContext& w, std::string_view what, const beast::error_code& ec) {
+  if (w.errors_logged >= kMaxErrorsLogged) return;
+  ++w.errors_logged;
+  std::string line = "loadgen: ";
+  line += what;
+  line += ": ";
+  line += ec ? ec.message() : std::string("protocol error");
+  if (w.errors_logged == kMaxErrorsLogged) line += " (further errors only counted)";
+  LogWarning(line);
+}
 
 GeneratorOptions GeneratorOptionsFor(const LoadgenOptions& options, int index,
                                      const std::string& run_id) {
@@ -216,6 +231,12 @@ class ConnectionBase {
     return batch;
   }
 
+  // Closed loop: latency counts from now, when the batch is built and about to be written.
+  // Open loop: from the scheduled time, which stays.
+  void MarkSending(Batch& batch) const {
+    if (interval_.count() <= 0) batch.start = SteadyClock::now();
+  }
+
   // Returns a claimed batch that will not be sent to the count-mode budget.
   void Unclaim(const Batch& batch) {
     if (w_.plan.by_count && batch.measured) {
@@ -250,14 +271,14 @@ class ConnectionBase {
     co_return true;
   }
 
-  // After a failed connect or a broken connection: waits 100 ms, doubling up to 1 s.
+  // After a failed connect or a broken connection: waits 100 ms, doubling up to 1 s until a
+  // batch is acked again.
   asio::awaitable<void> ReconnectBackoff() {
     co_await SleepUntil(SteadyClock::now() + backoff_);
     backoff_ = std::min(backoff_ * 2, kMaxBackoff);
   }
 
   void OnConnected() {
-    backoff_ = kFirstBackoff;
     if (connected_before_) ++w_.stats.reconnects;
     connected_before_ = true;
     w_.shared->ever_connected.store(true, std::memory_order_relaxed);
@@ -279,6 +300,7 @@ class ConnectionBase {
     const auto events = static_cast<std::uint64_t>(batch.events);
     w_.stats.acked_events += events;
     w_.shared->acked_events.fetch_add(events, std::memory_order_relaxed);
+    backoff_ = kFirstBackoff;
     if (!batch.measured) return;
     w_.stats.latency.Record(MicrosBetween(batch.start, now));
     w_.stats.measured_events += events;
@@ -341,6 +363,11 @@ class HttpConnection final : public ConnectionBase {
 
   asio::awaitable<void> Run() override {
     while (!stopping() && !PastEnd()) {
+      if (failed_) {
+        failed_ = false;
+        co_await ReconnectBackoff();
+        continue;
+      }
       if (!connected_ && !co_await Connect()) {
         co_await ReconnectBackoff();
         continue;
@@ -362,6 +389,7 @@ class HttpConnection final : public ConnectionBase {
     stream_.expires_after(Seconds(w_.options.timeout_s));
     auto [ec] = co_await stream_.async_connect(w_.endpoint, kUseTuple);
     if (ec) {
+      LogConnectionError(w_, "connect", ec);
       ++w_.stats.connect_errors;
       OnError();
       CloseQuietly(stream_);
@@ -382,14 +410,16 @@ class HttpConnection final : public ConnectionBase {
   }
 
   void ConnectionFailed(const beast::error_code& ec) {
+    LogConnectionError(w_, "HTTP connection", ec);
     ++w_.stats.connection_errors;
     ++w_.stats.lost_batches;
     if (ec == beast::error::timeout) ++w_.stats.timeouts;
     OnError();
     Disconnect();
+    failed_ = true;
   }
 
-  asio::awaitable<void> Exchange(const Batch& batch) {
+  asio::awaitable<void> Exchange(Batch batch) {
     body_.clear();
     generator_.AppendHttpBatch(body_, batch.events, std::chrono::system_clock::now());
     const std::size_t raw = body_.size();
@@ -405,6 +435,7 @@ class HttpConnection final : public ConnectionBase {
     request_.body() = std::move(body_);
     request_.prepare_payload();
     const std::size_t wire = request_.body().size();
+    MarkSending(batch);
 
     stream_.expires_after(Seconds(w_.options.timeout_s));
     auto [write_ec, written] = co_await http::async_write(stream_, request_, kUseTuple);
@@ -452,6 +483,7 @@ class HttpConnection final : public ConnectionBase {
   std::string compressed_;
   std::optional<GzipEncoder> gzip_;
   bool connected_ = false;
+  bool failed_ = false;  // the connection broke: back off before reconnecting
 };
 
 // GET /v1/stream: frames pipelined up to the window, acks read by a second coroutine.
@@ -469,6 +501,7 @@ class WsConnection final : public ConnectionBase {
       const bool finished = co_await Pump();
       co_await Close();
       if (finished) break;
+      co_await ReconnectBackoff();
     }
     CountUnsent();
   }
@@ -507,6 +540,7 @@ class WsConnection final : public ConnectionBase {
       if (ec && response.result_int() != 0) NoteFatalStatus(response.result_int());
     }
     if (ec) {
+      LogConnectionError(w_, "WebSocket connect", ec);
       ++w_.stats.connect_errors;
       OnError();
       CloseQuietly(beast::get_lowest_layer(*ws_));
@@ -551,6 +585,7 @@ class WsConnection final : public ConnectionBase {
       frame_.clear();
       generator_.AppendStreamBatch(frame_, batch->events, next_seq_,
                                    std::chrono::system_clock::now());
+      MarkSending(*batch);
       inflight_.push_back(InFlight{*batch, next_seq_++});
       auto [ec, written] = co_await ws_->async_write(asio::buffer(frame_), kUseTuple);
       if (ec) {
@@ -593,6 +628,7 @@ class WsConnection final : public ConnectionBase {
       buffer.clear();
       auto [ec, n] = co_await ws_->async_read(buffer, kUseTuple);
       if (ec) {
+        if (ec == websocket::error::closed && !closing_) ++w_.stats.server_closes;
         if (!closing_ && !broken_) ConnectionBroke(ec);
         co_return;
       }
@@ -632,6 +668,7 @@ class WsConnection final : public ConnectionBase {
   }
 
   void ConnectionBroke(const beast::error_code& ec) {
+    LogConnectionError(w_, "WebSocket connection", ec);
     broken_ = true;
     ++w_.stats.connection_errors;
     if (ec == beast::error::timeout) ++w_.stats.timeouts;

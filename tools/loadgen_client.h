@@ -70,7 +70,7 @@ struct WorkerStats {
   std::uint64_t protocol_errors = 0;  // unparseable or out-of-order replies
   std::uint64_t lost_batches = 0;     // sent but never answered (connection failed)
   std::uint64_t reconnects = 0;       // connections opened after the first
-  std::uint64_t server_closes = 0;    // the server ended a keep-alive connection cleanly
+  std::uint64_t server_closes = 0;  // the server closed a connection (Connection: close, WS close)
   std::uint64_t internal_errors = 0;  // exceptions caught at a barrier
   // Open loop: batches that were due before the end but never started (the client fell
   // behind), and the worst lateness of a batch's actual start behind its schedule.

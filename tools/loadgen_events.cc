@@ -8,7 +8,7 @@
 namespace cdp::loadgen {
 namespace {
 
-using std::string_view_literals::operator""sv;
+using namespace std::string_view_literals;  // NOLINT(google-build-using-namespace)
 
 constexpr std::array kFirstNames = {
     std::pair{"María"sv, "maria"sv},     std::pair{"Carmen"sv, "carmen"sv},
@@ -145,11 +145,11 @@ std::uint64_t Rng::Next() {
 }
 
 void AppendIso8601(std::string& out, std::chrono::system_clock::time_point t) {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(t);
-  const auto day = floor<days>(ms);
-  const year_month_day ymd(day);
-  const hh_mm_ss<milliseconds> hms(ms - day);
+  namespace chrono = std::chrono;
+  const auto ms = chrono::floor<chrono::milliseconds>(t);
+  const auto day = chrono::floor<chrono::days>(ms);
+  const chrono::year_month_day ymd(day);
+  const chrono::hh_mm_ss<chrono::milliseconds> hms(ms - day);
   AppendFixed(out, static_cast<std::uint64_t>(static_cast<int>(ymd.year())), 4);
   out += '-';
   AppendFixed(out, static_cast<unsigned>(ymd.month()), 2);

@@ -58,7 +58,8 @@ std::uint64_t LatencyHistogram::ValueAtQuantile(double quantile) const {
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < kBuckets; ++i) {
     seen += counts_[i];
-    if (seen >= rank) return std::min(UpperBoundOf(i), max_);
+    // The last bucket also holds the clamped values above kMaxTrackable.
+    if (seen >= rank) return i + 1 == kBuckets ? max_ : std::min(UpperBoundOf(i), max_);
   }
   return max_;
 }

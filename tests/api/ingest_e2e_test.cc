@@ -356,6 +356,52 @@ TEST_F(IngestE2eTest, OverloadSheds429WithRetryAfterAndRecovers) {
   EXPECT_EQ(Post("/v1/page", R"({"userId":"u"})").status, 200);
 }
 
+TEST_F(IngestE2eTest, SigtermAnswersEveryRequestInFlightAndExitsPromptly) {
+  Start({"--drain-timeout-ms", "30000"});
+  const std::uint16_t port = server_->port();
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      auto conn = HttpConnection::Connect(port);
+      for (int i = 0; conn.ok() && !stop.load(); ++i) {
+        std::string batch = R"({"batch":[)";
+        for (int k = 0; k < 100; ++k) {
+          if (k > 0) batch += ',';
+          batch += R"({"type":"track","userId":"u","event":"E","messageId":"s-)" +
+                   std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(k) + "\"}";
+        }
+        batch += "]}";
+        if (!conn->Send(RenderRequest("POST", "/v1/batch", {BasicAuth("wk_test"), kJson}, batch))
+                 .ok()) {
+          return;
+        }
+        auto reply = conn->ReadReply(std::chrono::seconds(40));
+        if (!reply.ok()) return;  // an idle connection closed before our request was read
+        if (reply->status == 200) acked += 100;
+        if (reply->Header("connection") == "close") return;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const auto signalled = std::chrono::steady_clock::now();
+  server_->Signal(SIGTERM);
+  auto code = server_->Wait(std::chrono::seconds(40));
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  stop = true;
+  for (auto& t : senders) t.join();
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  // In-flight requests finish at once; nothing waits for the 30 s drain timeout.
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_GT(acked.load(), 0);
+  server_.reset();
+  // Every stored event was acknowledged: no request was committed and left unanswered.
+  Start();
+  EXPECT_EQ(Stored(), acked.load());
+}
+
 TEST_F(IngestE2eTest, StoredEventCarriesServerFields) {
   Start();
   EXPECT_EQ(
