@@ -41,9 +41,20 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
 
 void AppendJsonString(std::string& out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + value.size() + 2);
   out += '"';
   std::size_t i = 0;
   while (i < value.size()) {
+    // Copy the longest run of characters that need no escaping in one append.
+    std::size_t run = i;
+    while (run < value.size()) {
+      const auto u = static_cast<unsigned char>(value[run]);
+      if (u < 0x20 || u >= 0x80 || u == '"' || u == '\\') break;
+      ++run;
+    }
+    out.append(value.data() + i, run - i);
+    i = run;
+    if (i == value.size()) break;
     const char c = value[i];
     const auto u = static_cast<unsigned char>(c);
     if (u >= 0x80) {
@@ -66,13 +77,9 @@ void AppendJsonString(std::string& out, std::string_view value) {
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
       default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out += kHex[u >> 4];
-          out += kHex[u & 0xF];
-        } else {
-          out += c;
-        }
+        out += "\\u00";
+        out += kHex[u >> 4];
+        out += kHex[u & 0xF];
     }
     ++i;
   }

@@ -92,25 +92,41 @@ Result<Timestamp> ParseIso8601(std::string_view s) {
 }
 
 std::string FormatIso8601(Timestamp t) {
+  // Digits by hand: this runs several times per ingested event, and snprintf was a fifth of
+  // the parse cost.
   const auto days = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::year_month_day ymd(days);
-  auto rest = t - days;
-  const auto h = std::chrono::duration_cast<std::chrono::hours>(rest);
-  rest -= h;
-  const auto m = std::chrono::duration_cast<std::chrono::minutes>(rest);
-  rest -= m;
-  const auto sec = std::chrono::duration_cast<std::chrono::seconds>(rest);
-  rest -= sec;
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                              static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                              static_cast<unsigned>(ymd.day()), static_cast<int>(h.count()),
-                              static_cast<int>(m.count()), static_cast<int>(sec.count()));
-  std::string out(buf, static_cast<std::size_t>(n));
-  char ms[8];
-  std::snprintf(ms, sizeof(ms), ".%03d", static_cast<int>(rest.count()));
-  out.insert(out.size() - 1, ms);
-  return out;
+  const auto ms_of_day = (t - days).count();
+  const int year = static_cast<int>(ymd.year());
+  const auto month = static_cast<unsigned>(ymd.month());
+  const auto day = static_cast<unsigned>(ymd.day());
+  const auto hour = ms_of_day / 3'600'000;
+  const auto minute = ms_of_day / 60'000 % 60;
+  const auto second = ms_of_day / 1000 % 60;
+  const auto millis = ms_of_day % 1000;
+  if (year < 0 || year > 9999) {
+    char buf[48];
+    const int n =
+        std::snprintf(buf, sizeof(buf), "%d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", year, month,
+                      day, static_cast<long long>(hour), static_cast<long long>(minute),
+                      static_cast<long long>(second), static_cast<long long>(millis));
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+  char buf[25] = "0000-00-00T00:00:00.000Z";
+  auto put = [&buf](std::size_t at, long long value, int width) {
+    for (int k = width - 1; k >= 0; --k) {
+      buf[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, year, 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, millis, 3);
+  return std::string(buf, 24);
 }
 
 }  // namespace cdp

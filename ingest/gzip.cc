@@ -56,22 +56,32 @@ Result<std::string> Gunzip(std::string_view compressed, std::size_t max_output) 
   return out;
 }
 
+GzipEncoder::GzipEncoder(int level) : zs_(std::make_unique<z_stream>()) {
+  ok_ = deflateInit2(zs_.get(), level, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+GzipEncoder::~GzipEncoder() {
+  if (ok_) deflateEnd(zs_.get());
+}
+
+Status GzipEncoder::Encode(std::string_view in, std::string& out) {
+  if (!ok_ || deflateReset(zs_.get()) != Z_OK) return InternalError("zlib deflate init failed");
+  if (in.size() > 0xFFFFFFFFu) return InvalidArgumentError("input too large for one member");
+  out.resize(deflateBound(zs_.get(), static_cast<uLong>(in.size())));
+  // zlib's API is not const-correct; it does not write through next_in.
+  zs_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs_->avail_in = static_cast<uInt>(in.size());
+  zs_->next_out = reinterpret_cast<Bytef*>(out.data());
+  zs_->avail_out = static_cast<uInt>(out.size());
+  if (deflate(zs_.get(), Z_FINISH) != Z_STREAM_END) return InternalError("zlib deflate failed");
+  out.resize(zs_->total_out);
+  return Status::Ok();
+}
+
 Result<std::string> Gzip(std::string_view data) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
-    return InternalError("deflateInit2 failed");
-  }
+  GzipEncoder encoder(Z_DEFAULT_COMPRESSION);
   std::string out;
-  out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return InternalError("deflate failed");
+  CDP_RETURN_IF_ERROR(encoder.Encode(data, out));
   return out;
 }
 

@@ -61,6 +61,9 @@ struct SegmentParser::Rep {
   std::mt19937_64 rng{std::random_device{}()};
   std::string padded;  // a copy of the body with SIMDJSON_PADDING, reused
   std::vector<std::string_view> seen_keys;
+  // receivedAt is the same for every message of a request: formatted once.
+  Timestamp received_text_for{};
+  std::string received_text;
   bool allocated = false;
 
   // Parses `body` into the DOM. False (with `failure`) when it is not acceptable JSON.
@@ -307,7 +310,11 @@ struct SegmentParser::Rep {
     out += ",\"messageId\":";
     AppendJsonString(out, event->message_id);
     out += ",\"receivedAt\":";
-    AppendJsonString(out, FormatIso8601(received_at));
+    if (received_at != received_text_for || received_text.empty()) {
+      received_text_for = received_at;
+      received_text = FormatIso8601(received_at);
+    }
+    AppendJsonString(out, received_text);
     out += ",\"timestamp\":";
     AppendJsonString(out, FormatIso8601(corrected));
     if (client_time.has_value()) {

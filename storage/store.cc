@@ -370,7 +370,6 @@ Status Store::Commit(std::span<const Event> events, const CommitOptions& options
   seen.reserve(events.size());
   std::uint64_t sequence = rep_->last_sequence;
   std::uint64_t appended = 0;
-  std::string value;
   std::string dedup_value;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
@@ -378,10 +377,13 @@ Status Store::Commit(std::span<const Event> events, const CommitOptions& options
     if (!statuses[i].IsNotFound()) return FromRocks(statuses[i], "cannot read the dedup index");
     if (!seen.insert(e.message_id).second) continue;  // earlier in this commit
     ++sequence;
-    value.clear();
-    value += kEventRecordVersion;
-    value += e.json;
-    rocksdb::Status s = batch.Put(events_cf, EventKey(sequence), value);
+    // The version byte and the JSON go in as two parts: no copy of the JSON here.
+    const std::string key = EventKey(sequence);
+    const rocksdb::Slice key_part(key);
+    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(&kEventRecordVersion, 1),
+                                           rocksdb::Slice(e.json)};
+    rocksdb::Status s = batch.Put(events_cf, rocksdb::SliceParts(&key_part, 1),
+                                  rocksdb::SliceParts(value_parts, 2));
     dedup_value.clear();
     dedup_value += kDedupRecordVersion;
     AppendBigEndian64(dedup_value, sequence);

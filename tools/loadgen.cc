@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "ingest/gzip.h"
 #include "tools/loadgen_client.h"
 #include "tools/loadgen_events.h"
-#include "tools/loadgen_gzip.h"
 
 namespace cdp::loadgen {
 namespace {
@@ -114,7 +114,7 @@ int RunDryRun(const LoadgenOptions& options) {
   g.message_id_prefix = "lg-dry-0-";
   g.population = options.population;
   EventGenerator generator(g);
-  GzipEncoder gzip(options.gzip_level);
+  ingest::GzipEncoder gzip(options.gzip_level);
   std::string body;
   std::string compressed;
   std::uint64_t raw_bytes = 0;

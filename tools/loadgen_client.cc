@@ -17,8 +17,8 @@
 
 #include "cdp/auth.h"
 #include "cdp/log.h"
+#include "ingest/gzip.h"
 #include "tools/loadgen_events.h"
-#include "tools/loadgen_gzip.h"
 
 namespace cdp::loadgen {
 namespace {
@@ -481,7 +481,7 @@ class HttpConnection final : public ConnectionBase {
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   std::string compressed_;
-  std::optional<GzipEncoder> gzip_;
+  std::optional<ingest::GzipEncoder> gzip_;
   bool connected_ = false;
   bool failed_ = false;  // the connection broke: back off before reconnecting
 };
