@@ -60,6 +60,7 @@ void BM_SimdjsonParseAlone(benchmark::State& state) {
   const int batch = static_cast<int>(state.range(0));
   const auto bodies = MakeBodies(64, batch);
   std::vector<simdjson::padded_string> padded;
+  padded.reserve(bodies.size());
   for (const auto& b : bodies) padded.emplace_back(b);
   simdjson::dom::parser parser;
   std::size_t i = 0;

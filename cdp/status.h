@@ -86,12 +86,13 @@ class [[nodiscard]] Result {
   Result(Status status) : value_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
   Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   // Converts from anything T can be built from (a unique_ptr<Derived> into unique_ptr<Base>).
+  // It is constrained away from T and Status, so it hides neither copy nor move.
+  // NOLINTBEGIN(google-explicit-constructor,bugprone-forwarding-reference-overload)
   template <typename U>
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-           !std::is_same_v<std::decay_t<U>, Status>)
-      Result(
-          U&& value)  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
+           !std::is_same_v<std::decay_t<U>, Status>) Result(U&& value)
       : value_(T(std::forward<U>(value))) {}
+  // NOLINTEND(google-explicit-constructor,bugprone-forwarding-reference-overload)
 
   bool ok() const { return std::holds_alternative<T>(value_); }
   // Ok when a value is held.

@@ -1,6 +1,7 @@
 #include "cdp/time_format.h"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 
 namespace cdp {
@@ -106,14 +107,13 @@ std::string FormatIso8601(Timestamp t) {
   const auto millis = ms_of_day % 1000;
   if (year < 0 || year > 9999) {
     char buf[48];
-    const int n =
-        std::snprintf(buf, sizeof(buf), "%d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", year, month,
-                      day, static_cast<long long>(hour), static_cast<long long>(minute),
-                      static_cast<long long>(second), static_cast<long long>(millis));
+    const int n = std::snprintf(buf, sizeof(buf), "%d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month,
+                                day, static_cast<int>(hour), static_cast<int>(minute),
+                                static_cast<int>(second), static_cast<int>(millis));
     return std::string(buf, static_cast<std::size_t>(n));
   }
   char buf[25] = "0000-00-00T00:00:00.000Z";
-  auto put = [&buf](std::size_t at, long long value, int width) {
+  auto put = [&buf](std::size_t at, std::int64_t value, int width) {
     for (int k = width - 1; k >= 0; --k) {
       buf[at + static_cast<std::size_t>(k)] = static_cast<char>('0' + value % 10);
       value /= 10;

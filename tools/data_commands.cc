@@ -106,6 +106,7 @@ int RunImport(const ImportOptions& options) {
   std::uintmax_t bytes = 0;
   const auto start = SteadyClock::now();
   Status status = Status::Ok();
+  bool strict_stop = false;
   while (std::getline(in, line)) {
     ++totals.lines;
     bytes += line.size() + 1;
@@ -121,7 +122,9 @@ int RunImport(const ImportOptions& options) {
       const std::string why = ok ? parsed.errors.front().message : failure.status.ToString();
       std::fprintf(stderr, "%sline %zu: %s\n", progress.LineBreak(), totals.lines, why.c_str());
       if (options.strict) {
-        status = InvalidArgumentError("line " + std::to_string(totals.lines) + " is invalid");
+        // The lines before it are still stored: an import is not atomic (it commits in
+        // batches), and a re-run deduplicates them.
+        strict_stop = true;
         break;
       }
       continue;
@@ -150,6 +153,9 @@ int RunImport(const ImportOptions& options) {
   if (!status.ok()) {
     std::fprintf(stderr, "cdp import: %s\n", status.ToString().c_str());
     return 1;
+  }
+  if (strict_stop) {
+    std::fprintf(stderr, "cdp import: stopped at line %zu (--strict)\n", totals.lines);
   }
   return totals.invalid == 0 ? 0 : 1;
 }

@@ -14,7 +14,7 @@ struct ImportOptions {
   std::string file;  // NDJSON: one Segment message (with "type") per line
   // Messages per write; the WAL is synced once at the end (bulk-load durability).
   std::size_t batch_size = 5000;
-  // Stop at the first invalid line instead of skipping it.
+  // Stop at the first invalid line (the lines before it are stored) instead of skipping it.
   bool strict = false;
   // Progress on stderr (a bar when it is a terminal, a line a second otherwise).
   bool progress = true;

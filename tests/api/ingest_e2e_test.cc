@@ -296,7 +296,7 @@ TEST_F(IngestE2eTest, WebSocketMessageOverTheLimitClosesTheConnection) {
   Start();
   auto ws = WsClient::Connect(server_->port(), "/v1/stream", {BasicAuth("wk_test")});
   ASSERT_TRUE(ws.ok());
-  ASSERT_TRUE((*ws)->Send(std::string(600 * 1024, ' ')).ok());
+  ASSERT_TRUE((*ws)->Send(std::string(std::size_t{600} * 1024, ' ')).ok());
   auto reply = (*ws)->Read();
   EXPECT_FALSE(reply.ok());
   EXPECT_EQ((*ws)->close_code(), 1009);
@@ -400,6 +400,48 @@ TEST_F(IngestE2eTest, SigtermAnswersEveryRequestInFlightAndExitsPromptly) {
   // Every stored event was acknowledged: no request was committed and left unanswered.
   Start();
   EXPECT_EQ(Stored(), acked.load());
+}
+
+TEST_F(IngestE2eTest, ImportLoadsValidLinesSkipsInvalidOnesAndDeduplicates) {
+  const std::string file = (dir_ / "events.ndjson").string();
+  std::ofstream(file) << R"({"type":"identify","userId":"u1","messageId":"imp-1"})"
+                      << "\n"
+                      << R"({"type":"track","userId":"u1"})"
+                      << "\n"  // invalid: no event
+                      << "\n"
+                      << R"({"type":"track","userId":"u1","event":"E","messageId":"imp-2"})"
+                      << "\n"
+                      << R"({"type":"identify","userId":"u1","messageId":"imp-1"})"
+                      << "\n"
+                      << "not json\n";
+  std::string output;
+  auto code = RunCdp({"import", file, "--data", data_, "--no-progress"}, &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1) << output;  // some lines were invalid
+  EXPECT_NE(output.find("line 2: "), std::string::npos) << output;
+  EXPECT_NE(output.find("line 6: "), std::string::npos) << output;
+  EXPECT_NE(output.find("6 lines"), std::string::npos) << output;
+  EXPECT_NE(output.find("2 stored, 1 duplicates, 2 invalid, 1 blank"), std::string::npos) << output;
+
+  // Importing again stores nothing new; --strict stops at the first invalid line.
+  output.clear();
+  code = RunCdp({"import", file, "--data", data_, "--no-progress", "--strict"}, &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(output.find("0 stored, 1 duplicates, 1 invalid"), std::string::npos) << output;
+
+  // The server sees the imported events and deduplicates against them.
+  Start();
+  EXPECT_EQ(Stored(), 2);
+  EXPECT_EQ(Post("/v1/track", R"({"userId":"u1","event":"E","messageId":"imp-2"})").status, 200);
+  EXPECT_EQ(Stored(), 2);
+
+  // A running server holds the directory: import refuses it with a clear message.
+  output.clear();
+  code = RunCdp({"import", file, "--data", data_, "--no-progress"}, &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(output.find("another cdp process"), std::string::npos) << output;
 }
 
 TEST_F(IngestE2eTest, StoredEventCarriesServerFields) {

@@ -19,7 +19,7 @@ using cdp::ingest::SegmentParser;
 IngestLimits FuzzLimits() {
   IngestLimits limits;
   limits.max_message_bytes = 2048;
-  limits.max_request_bytes = 16 * 1024;
+  limits.max_request_bytes = std::size_t{16} * 1024;
   limits.max_batch_messages = 16;
   limits.max_depth = 16;
   limits.max_id_length = 64;

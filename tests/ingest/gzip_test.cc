@@ -189,7 +189,7 @@ TEST(GzipTest, ZipBombStopsAtTheBound) {
   const std::size_t expanded = std::size_t{50} << 20;
   const std::string bomb = MustGzip(std::string(expanded, '\0'));
   ASSERT_LT(bomb.size(), std::size_t{1} << 20);
-  constexpr std::size_t kMaxOutput = 500 * 1024;
+  constexpr std::size_t kMaxOutput = std::size_t{500} * 1024;
 #if CDP_COUNT_ALLOCATIONS
   g_live_bytes = 0;
   g_peak_bytes = 0;

@@ -23,8 +23,7 @@
 namespace cdp::ingest {
 namespace {
 
-using std::chrono_literals::operator""s;
-using std::chrono_literals::operator""ms;
+using namespace std::chrono_literals;
 
 // Guards every wait in these tests against a hang; no test relies on it to pass.
 constexpr auto kWaitLimit = 10s;
