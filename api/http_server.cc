@@ -127,6 +127,28 @@ struct Shared {
   }
 };
 
+std::string LowerCase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The method, target and headers of `message` as an HttpRequest (the body is left out).
+HttpRequest ToHttpRequest(const http::request<http::string_body>& message) {
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  auto [path, query] = SplitTarget(message.target());
+  request.path = std::move(path);
+  request.query = std::move(query);
+  request.headers.reserve(16);
+  for (const auto& field : message) {
+    request.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+  }
+  return request;
+}
+
 // One WebSocket connection: reads messages, hands each to the handler, and writes the
 // replies in message order. At most `websocket_window` messages wait for replies; past that
 // it stops reading until replies drain. All work runs on its strand.
@@ -268,14 +290,6 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   bool closed_ = false;
 };
 
-std::string LowerCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // One connection. All its work runs on its strand.
 class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
@@ -383,15 +397,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
         return Upgrade(*route, std::move(message));
       }
     }
-    HttpRequest request;
-    request.method = std::string(message.method_string());
-    auto [path, query] = SplitTarget(message.target());
-    request.path = std::move(path);
-    request.query = std::move(query);
-    request.headers.reserve(16);
-    for (const auto& field : message) {
-      request.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
-    }
+    HttpRequest request = ToHttpRequest(message);
     request.body = std::move(message.body());
     started_ = std::chrono::steady_clock::now();
     auto self = shared_from_this();
@@ -409,14 +415,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
   // Hands the connection to a WebSocket session when the route accepts it.
   void Upgrade(const WebSocketRoute& route, http::request<http::string_body> message) {
-    HttpRequest request;
-    request.method = std::string(message.method_string());
-    auto [path, query] = SplitTarget(message.target());
-    request.path = std::move(path);
-    request.query = std::move(query);
-    for (const auto& field : message) {
-      request.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
-    }
+    const HttpRequest request = ToHttpRequest(message);
     Result<std::shared_ptr<WebSocketHandler>> handler = Status::Ok();
     try {
       handler = route.accept(request);

@@ -379,6 +379,31 @@ struct SegmentParser::Rep {
     return true;
   }
 
+  // Loads `body` and requires a JSON object at its root (`what` names it in the error).
+  bool LoadObject(std::string_view body, std::string_view what, dom::element* element,
+                  dom::object* object, ParseFailure* failure) {
+    if (!Load(body, element, failure)) return false;
+    if (element->get_object().get(*object) != simdjson::SUCCESS) {
+      *failure = Failure(InvalidArgumentError(std::string(what) + " must be a JSON object"),
+                         "invalid_message");
+      return false;
+    }
+    return true;
+  }
+
+  // Adds the one message `element` to `out`: its event, or its error at index 0.
+  void AddSingle(dom::element element, std::optional<EventType> route_type, Timestamp received_at,
+                 ParsedRequest* out) {
+    Event event;
+    std::string error;
+    if (BuildEvent(element, route_type, nullptr, nullptr, std::nullopt, received_at, &event,
+                   &error)) {
+      out->events.push_back(std::move(event));
+    } else {
+      out->errors.push_back({0, std::move(error)});
+    }
+  }
+
   // Reads the optional top-level writeKey.
   static bool ReadWriteKey(dom::object& root, ParsedRequest* out, ParseFailure* failure) {
     std::string error;
@@ -401,12 +426,8 @@ SegmentParser::~SegmentParser() = default;
 bool SegmentParser::ParseBatch(std::string_view body, Timestamp received_at, ParsedRequest* out,
                                ParseFailure* failure) {
   dom::element root_element;
-  if (!rep_->Load(body, &root_element, failure)) return false;
   dom::object root;
-  if (root_element.get_object().get(root) != simdjson::SUCCESS) {
-    *failure = Failure(InvalidArgumentError("the body must be a JSON object"), "invalid_message");
-    return false;
-  }
+  if (!rep_->LoadObject(body, "the body", &root_element, &root, failure)) return false;
   if (!Rep::ReadWriteKey(root, out, failure)) return false;
   dom::array batch;
   if (root.at_key("batch").get_array().get(batch) != simdjson::SUCCESS) {
@@ -420,33 +441,18 @@ bool SegmentParser::ParseBatch(std::string_view body, Timestamp received_at, Par
 bool SegmentParser::ParseSingle(EventType type, std::string_view body, Timestamp received_at,
                                 ParsedRequest* out, ParseFailure* failure) {
   dom::element root_element;
-  if (!rep_->Load(body, &root_element, failure)) return false;
   dom::object root;
-  if (root_element.get_object().get(root) != simdjson::SUCCESS) {
-    *failure = Failure(InvalidArgumentError("the body must be a JSON object"), "invalid_message");
-    return false;
-  }
+  if (!rep_->LoadObject(body, "the body", &root_element, &root, failure)) return false;
   if (!Rep::ReadWriteKey(root, out, failure)) return false;
-  Event event;
-  std::string error;
-  if (rep_->BuildEvent(root_element, type, nullptr, nullptr, std::nullopt, received_at, &event,
-                       &error)) {
-    out->events.push_back(std::move(event));
-  } else {
-    out->errors.push_back({0, std::move(error)});
-  }
+  rep_->AddSingle(root_element, type, received_at, out);
   return true;
 }
 
 bool SegmentParser::ParseFrame(std::string_view frame, Timestamp received_at, ParsedRequest* out,
                                ParseFailure* failure) {
   dom::element root_element;
-  if (!rep_->Load(frame, &root_element, failure)) return false;
   dom::object root;
-  if (root_element.get_object().get(root) != simdjson::SUCCESS) {
-    *failure = Failure(InvalidArgumentError("a frame must be a JSON object"), "invalid_message");
-    return false;
-  }
+  if (!rep_->LoadObject(frame, "a frame", &root_element, &root, failure)) return false;
   dom::element seq;
   if (root.at_key("seq").get(seq) == simdjson::SUCCESS) {
     std::int64_t n = 0;
@@ -466,14 +472,7 @@ bool SegmentParser::ParseFrame(std::string_view frame, Timestamp received_at, Pa
     }
     return rep_->ParseItems(root, batch, received_at, out, failure);
   }
-  Event event;
-  std::string error;
-  if (rep_->BuildEvent(root_element, std::nullopt, nullptr, nullptr, std::nullopt, received_at,
-                       &event, &error)) {
-    out->events.push_back(std::move(event));
-  } else {
-    out->errors.push_back({0, std::move(error)});
-  }
+  rep_->AddSingle(root_element, std::nullopt, received_at, out);
   return true;
 }
 
