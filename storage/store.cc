@@ -276,6 +276,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
       cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
       cf.write_buffer_size = 32u << 20;
+      // A Bloom filter over the memtable too: most look-ups are of new ids, which it answers
+      // without a skiplist search.
+      cf.memtable_whole_key_filtering = true;
+      cf.memtable_prefix_bloom_size_ratio = 0.1;
       cf.compaction_filter = rep->dedup_filter.get();
     }
     descriptors.emplace_back(name, cf);
