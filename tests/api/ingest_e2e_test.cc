@@ -24,11 +24,7 @@ const std::pair<std::string, std::string> kJson = {"Content-Type", "application/
 class IngestE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cdp_ingest_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDirectory("ingest");
     config_ = (dir_ / "config.json").string();
     std::ofstream(config_) << R"({"keys": [
       {"key": "wk_test", "scopes": ["write"]},

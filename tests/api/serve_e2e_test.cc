@@ -17,11 +17,7 @@ namespace fs = std::filesystem;
 class ServeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cdp_e2e_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDirectory("e2e");
     config_ = (dir_ / "config.json").string();
     std::ofstream(config_) << R"({"keys": [
       {"key": "wk_test", "scopes": ["write"]},

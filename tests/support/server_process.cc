@@ -1,5 +1,7 @@
 #include "tests/support/server_process.h"
 
+#include <gtest/gtest.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,6 +10,7 @@
 #include <fcntl.h>
 
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 namespace cdp::testing {
@@ -60,6 +63,17 @@ bool ReadSome(int fd, std::string* out, std::chrono::milliseconds wait) {
 }  // namespace
 
 std::string CdpBinaryPath() { return CDP_BINARY_PATH; }
+
+std::string FreshTestDirectory(std::string_view prefix) {
+  namespace fs = std::filesystem;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path dir =
+      fs::temp_directory_path() / ("cdp_" + std::string(prefix) + "_" + std::to_string(::getpid()) +
+                                   "_" + (info != nullptr ? info->name() : "suite"));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
 
 Result<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::string& data_dir, const std::vector<std::string>& extra_args,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cdp/status.h"
@@ -52,5 +53,9 @@ Result<int> RunCdp(const std::vector<std::string>& args, std::string* output,
 
 // The path of the `cdp` binary under test.
 std::string CdpBinaryPath();
+
+// A fresh, empty temporary directory for the running test ("cdp_PREFIX_PID_TESTNAME"): any
+// leftover of an earlier run is removed first. The caller removes it when done.
+std::string FreshTestDirectory(std::string_view prefix);
 
 }  // namespace cdp::testing
