@@ -106,14 +106,19 @@ class JsonLine {
   std::string text_;
 };
 
+// A generator for the runs that send nothing (--dry-run, --dump).
+EventGenerator OfflineGenerator(const LoadgenOptions& options, std::string message_id_prefix) {
+  GeneratorOptions g;
+  g.seed = options.seed;
+  g.message_id_prefix = std::move(message_id_prefix);
+  g.population = options.population;
+  return EventGenerator(g);
+}
+
 // Generates bodies on this thread, without a network, as the connections would, and reports
 // the rate.
 int RunDryRun(const LoadgenOptions& options) {
-  GeneratorOptions g;
-  g.seed = options.seed;
-  g.message_id_prefix = "lg-dry-0-";
-  g.population = options.population;
-  EventGenerator generator(g);
+  EventGenerator generator = OfflineGenerator(options, "lg-dry-0-");
   ingest::GzipEncoder gzip(options.gzip_level);
   std::string body;
   std::string compressed;
@@ -182,11 +187,7 @@ int RunDryRun(const LoadgenOptions& options) {
 
 // Prints `options.dump` events, one per line.
 int RunDump(const LoadgenOptions& options) {
-  GeneratorOptions g;
-  g.seed = options.seed;
-  g.message_id_prefix = "lg-dump-0-";
-  g.population = options.population;
-  EventGenerator generator(g);
+  EventGenerator generator = OfflineGenerator(options, "lg-dump-0-");
   std::string timestamp;
   AppendIso8601(timestamp, std::chrono::system_clock::now());
   std::string line;

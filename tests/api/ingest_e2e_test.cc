@@ -21,6 +21,18 @@ namespace fs = std::filesystem;
 
 const std::pair<std::string, std::string> kJson = {"Content-Type", "application/json"};
 
+// A /v1/batch body of `n` track messages with messageIds ID_PREFIX0 .. ID_PREFIX(n-1).
+std::string TrackBatch(const std::string& id_prefix, int n) {
+  std::string batch = R"({"batch":[)";
+  for (int k = 0; k < n; ++k) {
+    if (k > 0) batch += ',';
+    batch += R"({"type":"track","userId":"u","event":"E","messageId":")" + id_prefix +
+             std::to_string(k) + "\"}";
+  }
+  batch += "]}";
+  return batch;
+}
+
 class IngestE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -313,13 +325,8 @@ TEST_F(IngestE2eTest, OverloadSheds429WithRetryAfterAndRecovers) {
         return;
       }
       for (int i = 0; i < 30; ++i) {
-        std::string batch = R"({"batch":[)";
-        for (int k = 0; k < 100; ++k) {
-          if (k > 0) batch += ',';
-          batch += R"({"type":"track","userId":"u","event":"E","messageId":"o-)" +
-                   std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(k) + "\"}";
-        }
-        batch += "]}";
+        const std::string batch =
+            TrackBatch("o-" + std::to_string(t) + "-" + std::to_string(i) + "-", 100);
         if (!conn->Send(RenderRequest("POST", "/v1/batch", {BasicAuth("wk_test"), kJson}, batch))
                  .ok()) {
           ++other;
@@ -362,13 +369,8 @@ TEST_F(IngestE2eTest, SigtermAnswersEveryRequestInFlightAndExitsPromptly) {
     senders.emplace_back([&, t] {
       auto conn = HttpConnection::Connect(port);
       for (int i = 0; conn.ok() && !stop.load(); ++i) {
-        std::string batch = R"({"batch":[)";
-        for (int k = 0; k < 100; ++k) {
-          if (k > 0) batch += ',';
-          batch += R"({"type":"track","userId":"u","event":"E","messageId":"s-)" +
-                   std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(k) + "\"}";
-        }
-        batch += "]}";
+        const std::string batch =
+            TrackBatch("s-" + std::to_string(t) + "-" + std::to_string(i) + "-", 100);
         if (!conn->Send(RenderRequest("POST", "/v1/batch", {BasicAuth("wk_test"), kJson}, batch))
                  .ok()) {
           return;
