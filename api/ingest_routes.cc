@@ -75,11 +75,12 @@ struct IngestService::Metrics {
 };
 
 IngestService::IngestService(ingest::IngestWriter* writer, std::shared_ptr<const KeySet> keys,
-                             const ingest::IngestLimits& limits, MetricsRegistry* metrics,
+                             ingest::SegmentParserOptions parser_options, MetricsRegistry* metrics,
                              const Clock* clock, const std::atomic<bool>* accepting)
     : writer_(writer),
       keys_(std::move(keys)),
-      limits_(limits),
+      parser_options_(std::move(parser_options)),
+      limits_(parser_options_.limits),
       clock_(clock),
       accepting_(accepting),
       metrics_(std::make_unique<Metrics>()) {
@@ -112,7 +113,7 @@ std::unique_ptr<ingest::SegmentParser> IngestService::AcquireParser() {
       return parser;
     }
   }
-  return std::make_unique<ingest::SegmentParser>(limits_);
+  return std::make_unique<ingest::SegmentParser>(parser_options_);
 }
 
 void IngestService::ReleaseParser(std::unique_ptr<ingest::SegmentParser> parser) {

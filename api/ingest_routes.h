@@ -21,9 +21,10 @@ namespace cdp::api {
 // Thread-safe. The writer, keys, metrics, clock and `accepting` flag must outlive it.
 class IngestService {
  public:
+  // `parser_options` configure each request's parser (limits, identifier rules, phones).
   IngestService(ingest::IngestWriter* writer, std::shared_ptr<const KeySet> keys,
-                const ingest::IngestLimits& limits, MetricsRegistry* metrics, const Clock* clock,
-                const std::atomic<bool>* accepting);
+                ingest::SegmentParserOptions parser_options, MetricsRegistry* metrics,
+                const Clock* clock, const std::atomic<bool>* accepting);
   ~IngestService();
   IngestService(const IngestService&) = delete;
   IngestService& operator=(const IngestService&) = delete;
@@ -52,7 +53,8 @@ class IngestService {
 
   ingest::IngestWriter* writer_;
   std::shared_ptr<const KeySet> keys_;
-  ingest::IngestLimits limits_;
+  ingest::SegmentParserOptions parser_options_;
+  const ingest::IngestLimits& limits_;  // parser_options_.limits
   const Clock* clock_;
   const std::atomic<bool>* accepting_;
 

@@ -15,11 +15,15 @@
 
 #include "api/ingest_routes.h"
 #include "api/openapi.h"
+#include "api/profile_routes.h"
 #include "api/router.h"
+#include "cdp/identity_service.h"
 #include "cdp/json_writer.h"
 #include "cdp/log.h"
 #include "cdp/metrics.h"
 #include "ingest/config_parser.h"
+#include "ingest/phone_normalizer.h"
+#include "storage/identity_load.h"
 #include "storage/store.h"
 
 namespace cdp::api {
@@ -237,15 +241,51 @@ Status Serve(const ServeOptions& options) {
       "cdp_events_stored", "Distinct events in the durable log",
       [store_ptr] { return static_cast<double>(store_ptr->EventCount()); });
 
-  auto writer_or = ingest::IngestWriter::Start(store.get(), options.writer, &state.metrics);
+  // The identity graph, loaded from the store; the writer applies each commit to it.
+  const auto load_start = std::chrono::steady_clock::now();
+  auto graph_or = storage::LoadIdentityGraph(*store, config.identity);
+  if (!graph_or.ok()) {
+    Status close_status = store->Close();
+    if (!close_status.ok()) LogError("closing the store: " + close_status.ToString());
+    return graph_or.status().WithContext("data directory " + options.data_dir);
+  }
+  {
+    const IdentityGraphStats stats = (*graph_or)->Stats();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+    char took[32];
+    std::snprintf(took, sizeof took, "%.2f", seconds);
+    LogInfo("identity graph loaded: " + std::to_string(stats.nodes) + " identifiers, " +
+            std::to_string(stats.profiles) + " profiles, " + std::to_string(stats.edges) +
+            " edges in " + took + " s");
+  }
+  const IdentityConfig identity_config = config.identity;
+  IdentityService identity(
+      std::move(graph_or).value(),
+      [store_ptr, identity_config] {
+        return storage::LoadIdentityGraph(*store_ptr, identity_config);
+      },
+      &state.metrics);
+  const PhoneNormalizer& phones = ingest::DefaultPhoneNormalizer();
+
+  ingest::WriterOptions writer_options = options.writer;
+  writer_options.applier = &identity;
+  auto writer_or = ingest::IngestWriter::Start(store.get(), writer_options, &state.metrics);
   if (!writer_or.ok()) return writer_or.status();
   std::unique_ptr<ingest::IngestWriter> writer = std::move(writer_or).value();
-  IngestService ingest(writer.get(), keys, options.ingest_limits, &state.metrics,
+  ingest::SegmentParserOptions parser_options;
+  parser_options.limits = options.ingest_limits;
+  parser_options.identity = config.identity;
+  parser_options.phones = &phones;
+  IngestService ingest(writer.get(), keys, std::move(parser_options), &state.metrics,
                        &SystemClock::Default(), &state.ready);
+  ProfileService profiles(config.identity, &identity, store.get(), writer.get(), &phones,
+                          options.writer.sync);
 
   Router router(keys);
   AddRoutes(router, state, keys);
   ingest.AddRoutes(router);
+  profiles.AddRoutes(router);
 
   auto server_or = HttpServer::Start(options.http,
                                      [&router](HttpRequest&& request, Responder respond) {

@@ -5,12 +5,15 @@
 #include <vector>
 
 #include "cdp/auth.h"
+#include "cdp/identifier.h"
 
 namespace cdp {
 
 struct Config {
   // API keys with their scopes. Empty means "none configured": the server creates a demo set.
   std::vector<ApiKey> keys;
+  // Identifier types, their rules and the block list (the "identity" section).
+  IdentityConfig identity = IdentityConfig::Defaults();
 };
 
 }  // namespace cdp

@@ -5,8 +5,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cdp/clock.h"
+#include "cdp/identifier.h"
 
 namespace cdp {
 
@@ -29,6 +31,9 @@ struct Event {
   // The normalised message as a JSON object: the client's fields, batch context merged in,
   // messageId, receivedAt and the corrected timestamp set by the server.
   std::string json;
+  // The identifiers the message carries, normalised, each (type, value) once, in the order of
+  // IdentifierType then first appearance. Not stored: re-extracted from `json` when needed.
+  std::vector<Identifier> identifiers;
 };
 
 }  // namespace cdp

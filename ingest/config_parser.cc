@@ -2,7 +2,13 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "ingest/segment_parser.h"
 
 namespace cdp::ingest {
 namespace {
@@ -53,6 +59,131 @@ Result<ApiKey> ParseKey(dom::element value, const std::string& where) {
   return key;
 }
 
+Result<std::int64_t> ParseInteger(dom::element value, const std::string& where, std::int64_t min,
+                                  std::int64_t max) {
+  std::int64_t n = 0;
+  if (value.get_int64().get(n) != simdjson::SUCCESS || n < min || n > max) {
+    return InvalidArgumentError(where + ": expected an integer from " + std::to_string(min) +
+                                " to " + std::to_string(max));
+  }
+  return n;
+}
+
+Result<std::string> ParseString(dom::element value, const std::string& where) {
+  std::string_view text;
+  if (auto e = value.get_string().get(text); e) return JsonError(where, e);
+  return std::string(text);
+}
+
+// An array of strings, each at most `max_length` bytes.
+Result<std::vector<std::string>> ParseStrings(dom::element value, const std::string& where,
+                                              std::size_t max_length) {
+  dom::array array;
+  if (auto e = value.get_array().get(array); e) return JsonError(where, e);
+  std::vector<std::string> strings;
+  std::size_t i = 0;
+  for (dom::element element : array) {
+    const std::string at = where + "[" + std::to_string(i++) + "]";
+    CDP_ASSIGN_OR_RETURN(std::string text, ParseString(element, at));
+    if (text.size() > max_length) {
+      return InvalidArgumentError(at + ": longer than " + std::to_string(max_length) + " bytes");
+    }
+    strings.push_back(std::move(text));
+  }
+  return strings;
+}
+
+// One entry of identity.types: overrides the given fields of the type it names, or adds a
+// custom type. `configured` marks the types an earlier entry named.
+Status ParseIdentifierType(dom::element value, const std::string& where, IdentityConfig& identity,
+                           std::vector<bool>& configured) {
+  dom::object object;
+  if (auto e = value.get_object().get(object); e) return JsonError(where, e);
+  dom::element name_element;
+  if (object.at_key("name").get(name_element) != simdjson::SUCCESS) {
+    return InvalidArgumentError(where + ": missing 'name'");
+  }
+  CDP_ASSIGN_OR_RETURN(std::string name, ParseString(name_element, where + ".name"));
+  std::optional<IdentifierType> type = identity.FindType(name);
+  if (type.has_value() && configured[*type]) {
+    return InvalidArgumentError(where + ".name: '" + name + "' is configured twice");
+  }
+  const bool custom = !type.has_value() || *type >= kBuiltinIdentifierTypes;
+  if (!type.has_value()) {
+    if (identity.types.size() >= kMaxIdentifierTypes) {
+      return InvalidArgumentError(where + ": more than " + std::to_string(kMaxIdentifierTypes) +
+                                  " identifier types");
+    }
+    IdentifierRule rule;
+    rule.name = name;
+    identity.types.push_back(std::move(rule));
+    configured.push_back(false);
+    type = static_cast<IdentifierType>(identity.types.size() - 1);
+  }
+  configured[*type] = true;
+  IdentifierRule& rule = identity.types[*type];
+  for (auto [field_name, field] : object) {
+    const std::string at = where + "." + std::string(field_name);
+    if (field_name == "name") {
+      continue;
+    } else if (field_name == "max_per_profile") {
+      CDP_ASSIGN_OR_RETURN(std::int64_t n,
+                           ParseInteger(field, at, 0, std::numeric_limits<std::uint32_t>::max()));
+      rule.max_per_profile = static_cast<std::uint32_t>(n);
+    } else if (field_name == "priority") {
+      CDP_ASSIGN_OR_RETURN(std::int64_t n, ParseInteger(field, at, -1'000'000, 1'000'000));
+      rule.priority = static_cast<int>(n);
+    } else if (field_name == "linking") {
+      if (auto e = field.get_bool().get(rule.linking); e) return JsonError(at, e);
+    } else if (field_name == "paths") {
+      CDP_ASSIGN_OR_RETURN(rule.paths, ParseStrings(field, at, kMaxIdentifierPathLength));
+      for (std::size_t i = 0; i < rule.paths.size(); ++i) {
+        Status s = CheckIdentifierPath(rule.paths[i]);
+        if (!s.ok()) return s.WithContext(at + "[" + std::to_string(i) + "]");
+      }
+    } else {
+      return InvalidArgumentError(where + ": unknown field '" + std::string(field_name) + "'");
+    }
+  }
+  Status s = ValidateIdentifierRule(rule, custom);
+  if (!s.ok()) return InvalidArgumentError(where + "." + std::string(s.message()));
+  return Status::Ok();
+}
+
+// The "identity" section, applied over the defaults.
+Result<IdentityConfig> ParseIdentity(dom::element value) {
+  dom::object object;
+  if (auto e = value.get_object().get(object); e) return JsonError("identity", e);
+  IdentityConfig identity = IdentityConfig::Defaults();
+  std::vector<bool> configured(identity.types.size(), false);
+  for (auto [name, field] : object) {
+    const std::string where = "identity." + std::string(name);
+    if (name == "types") {
+      dom::array types;
+      if (auto e = field.get_array().get(types); e) return JsonError(where, e);
+      std::size_t i = 0;
+      for (dom::element element : types) {
+        CDP_RETURN_IF_ERROR(ParseIdentifierType(element, where + "[" + std::to_string(i++) + "]",
+                                                identity, configured));
+      }
+    } else if (name == "blocked_values") {
+      // Added to the default block list, which cannot be shortened.
+      CDP_ASSIGN_OR_RETURN(std::vector<std::string> blocked,
+                           ParseStrings(field, where, kMaxIdentifierValueLength));
+      identity.blocked_values.insert(identity.blocked_values.end(),
+                                     std::make_move_iterator(blocked.begin()),
+                                     std::make_move_iterator(blocked.end()));
+    } else if (name == "default_region") {
+      CDP_ASSIGN_OR_RETURN(identity.default_region, ParseString(field, where));
+    } else {
+      return InvalidArgumentError("identity: unknown field '" + std::string(name) + "'");
+    }
+  }
+  Status s = identity.Validate();
+  if (!s.ok()) return InvalidArgumentError("identity." + std::string(s.message()));
+  return identity;
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view json) {
@@ -65,7 +196,14 @@ Result<Config> ParseConfig(std::string_view json) {
   dom::object root;
   if (auto e = root_element.get_object().get(root); e) return JsonError("config", e);
   Config config;
+  bool has_identity = false;
   for (auto [name, field] : root) {
+    if (name == "identity") {
+      if (has_identity) return InvalidArgumentError("identity: given twice");
+      has_identity = true;
+      CDP_ASSIGN_OR_RETURN(config.identity, ParseIdentity(field));
+      continue;
+    }
     if (name != "keys") continue;  // Later versions add sections; ignore them.
     dom::array keys;
     if (auto e = field.get_array().get(keys); e) return JsonError("keys", e);

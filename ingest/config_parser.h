@@ -13,7 +13,9 @@ inline constexpr std::size_t kMaxConfigBytes = 4u << 20;
 
 // Parses `json`. Unknown top-level sections are ignored (later versions add them); within a
 // known section every field is checked. Errors: kInvalidArgument naming the offending path,
-// e.g. "keys[1].scopes[0]: unknown scope". The keys are validated as KeySet::Create does.
+// e.g. "keys[1].scopes[0]: unknown scope". The keys are validated as KeySet::Create does; the
+// "identity" section is applied over IdentityConfig::Defaults() and validated with
+// IdentityConfig::Validate and CheckIdentifierPath.
 Result<Config> ParseConfig(std::string_view json);
 
 }  // namespace cdp::ingest

@@ -2,11 +2,14 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <random>
+#include <utility>
 
 #include "cdp/json_writer.h"
 #include "cdp/time_format.h"
+#include "ingest/phone_normalizer.h"
 
 namespace cdp::ingest {
 namespace {
@@ -22,6 +25,50 @@ bool IsServerField(std::string_view key) {
   return key == "type" || key == "messageId" || key == "receivedAt" || key == "timestamp" ||
          key == "originalTimestamp" || key == "context" || key == "integrations" ||
          key == "sentAt" || key == "writeKey";
+}
+
+// Splits "a.b.c" into "a" and "b.c" ("" when there is no dot).
+std::pair<std::string_view, std::string_view> FirstSegment(std::string_view path) {
+  const std::size_t dot = path.find('.');
+  if (dot == std::string_view::npos) return {path, std::string_view()};
+  return {path.substr(0, dot), path.substr(dot + 1)};
+}
+
+// The message as its Event::json presents it: the item's fields, with its context merged
+// over the batch's (key by key, the item's first).
+struct MessageView {
+  dom::object item;
+  const dom::object* context = nullptr;        // the item's own
+  const dom::object* batch_context = nullptr;  // the batch's
+};
+
+// Finds the value at a dotted `path` of `message`, through objects only.
+bool FindPath(const MessageView& message, std::string_view path, dom::element* out) {
+  auto [first, rest] = FirstSegment(path);
+  dom::element value;
+  if (first == "context") {
+    if (rest.empty()) return false;
+    auto [key, after] = FirstSegment(rest);
+    const bool found = (message.context != nullptr &&
+                        message.context->at_key(key).get(value) == simdjson::SUCCESS) ||
+                       (message.batch_context != nullptr &&
+                        message.batch_context->at_key(key).get(value) == simdjson::SUCCESS);
+    if (!found) return false;
+    rest = after;
+  } else if (IsServerField(first)) {
+    return false;
+  } else if (message.item.at_key(first).get(value) != simdjson::SUCCESS) {
+    return false;
+  }
+  while (!rest.empty()) {
+    auto [key, after] = FirstSegment(rest);
+    dom::object object;
+    if (value.get_object().get(object) != simdjson::SUCCESS) return false;
+    if (object.at_key(key).get(value) != simdjson::SUCCESS) return false;
+    rest = after;
+  }
+  *out = value;
+  return true;
 }
 
 ParseFailure Failure(Status status, std::string_view reason) { return {std::move(status), reason}; }
@@ -43,6 +90,15 @@ ParseFailure JsonFailure(simdjson::error_code e) {
 
 }  // namespace
 
+Status CheckIdentifierPath(std::string_view path) {
+  const std::string_view first = FirstSegment(path).first;
+  if (first != "context" && IsServerField(first)) {
+    return InvalidArgumentError("'" + std::string(first) +
+                                "' is set by the server; identifiers cannot be read there");
+  }
+  return Status::Ok();
+}
+
 Status IngestLimits::Validate() const {
   if (max_message_bytes < 1024) return InvalidArgumentError("max_message_bytes: at least 1024");
   if (max_request_bytes < max_message_bytes) {
@@ -55,7 +111,16 @@ Status IngestLimits::Validate() const {
 }
 
 struct SegmentParser::Rep {
+  // A configured path and the type it holds.
+  struct TypePath {
+    IdentifierType type;
+    std::string path;
+  };
+
   IngestLimits limits;
+  IdentityConfig identity;
+  const PhoneNormalizer* phones = nullptr;
+  std::vector<TypePath> type_paths;  // the paths CheckIdentifierPath accepts, by type
   dom::parser parser;
   simdjson::internal::string_builder<> builder;
   std::mt19937_64 rng{std::random_device{}()};
@@ -340,7 +405,90 @@ struct SegmentParser::Rep {
       *error = "the message is larger than " + std::to_string(limits.max_message_bytes) + " bytes";
       return false;
     }
+    ExtractIdentifiers(MessageView{item, has_context ? &context : nullptr, batch_context}, *type,
+                       &event->identifiers);
     return true;
+  }
+
+  // Normalises `value` as a `type` and adds it to `out` unless it is invalid, blocked or
+  // already there. A value is a string or an integer; other JSON types are ignored.
+  void AddIdentifier(IdentifierType type, dom::element value, IdentifierSource source,
+                     std::vector<Identifier>* out) const {
+    if (type >= identity.types.size()) return;
+    std::string_view text;
+    std::string number;
+    if (value.get_string().get(text) != simdjson::SUCCESS) {
+      if (std::int64_t i = 0; value.get_int64().get(i) == simdjson::SUCCESS) {
+        number = std::to_string(i);
+      } else if (std::uint64_t u = 0; value.get_uint64().get(u) == simdjson::SUCCESS) {
+        number = std::to_string(u);
+      } else {
+        return;
+      }
+      text = number;
+    }
+    NormalizedIdentifier normalized = NormalizeIdentifier(identity, type, text, phones);
+    if (normalized.quality != IdentifierQuality::kValid &&
+        normalized.quality != IdentifierQuality::kWeak) {
+      return;
+    }
+    for (const Identifier& seen : *out) {
+      if (seen.type == type && seen.value == normalized.value) return;
+    }
+    Identifier identifier;
+    identifier.type = type;
+    identifier.value = std::move(normalized.value);
+    identifier.linking =
+        identity.types[type].linking && normalized.quality == IdentifierQuality::kValid;
+    identifier.source = source;
+    out->push_back(std::move(identifier));
+  }
+
+  // Adds the value of `object`'s `key`, when present.
+  void AddField(IdentifierType type, const dom::object& object, std::string_view key,
+                IdentifierSource source, std::vector<Identifier>* out) const {
+    dom::element value;
+    if (object.at_key(key).get(value) == simdjson::SUCCESS) AddIdentifier(type, value, source, out);
+  }
+
+  // Adds the email, phone, national id and CRM id of a traits object, when it is one.
+  void AddTraits(const dom::element& traits, std::vector<Identifier>* out) const {
+    dom::object object;
+    if (traits.get_object().get(object) != simdjson::SUCCESS) return;
+    AddField(kEmail, object, "email", IdentifierSource::kMessage, out);
+    AddField(kPhone, object, "phone", IdentifierSource::kMessage, out);
+    AddField(kNationalId, object, "nationalId", IdentifierSource::kMessage, out);
+    AddField(kCrmId, object, "crmId", IdentifierSource::kMessage, out);
+  }
+
+  // Fills `out` with the identifiers of `message` (see the class comment): the built-in
+  // sources, then the configured paths, then ordered by type, stably.
+  void ExtractIdentifiers(const MessageView& message, EventType type,
+                          std::vector<Identifier>* out) const {
+    out->clear();
+    out->reserve(4);
+    AddField(kUserId, message.item, "userId", IdentifierSource::kMessage, out);
+    AddField(kAnonymousId, message.item, "anonymousId", IdentifierSource::kMessage, out);
+    if (type == EventType::kAlias) {
+      AddField(kAnonymousId, message.item, "previousId", IdentifierSource::kPreviousId, out);
+    }
+    dom::element value;
+    if (message.item.at_key("traits").get(value) == simdjson::SUCCESS) AddTraits(value, out);
+    if (FindPath(message, "context.traits", &value)) AddTraits(value, out);
+    if (FindPath(message, "context.device.id", &value)) {
+      AddIdentifier(kDeviceId, value, IdentifierSource::kMessage, out);
+    }
+    for (const TypePath& type_path : type_paths) {
+      if (FindPath(message, type_path.path, &value)) {
+        AddIdentifier(type_path.type, value, IdentifierSource::kMessage, out);
+      }
+    }
+    // A stable insertion sort: a handful of elements, and no allocation.
+    for (std::size_t i = 1; i < out->size(); ++i) {
+      for (std::size_t j = i; j > 0 && (*out)[j - 1].type > (*out)[j].type; --j) {
+        std::swap((*out)[j - 1], (*out)[j]);
+      }
+    }
   }
 
   // Parses the items of a batch array into `out`.
@@ -417,8 +565,21 @@ struct SegmentParser::Rep {
   }
 };
 
-SegmentParser::SegmentParser(const IngestLimits& limits) : rep_(std::make_unique<Rep>()) {
-  rep_->limits = limits;
+SegmentParser::SegmentParser(const IngestLimits& limits)
+    : SegmentParser(SegmentParserOptions{limits, IdentityConfig::Defaults(), nullptr}) {}
+
+SegmentParser::SegmentParser(SegmentParserOptions options) : rep_(std::make_unique<Rep>()) {
+  rep_->limits = options.limits;
+  rep_->identity = std::move(options.identity);
+  rep_->phones = options.phones != nullptr ? options.phones : &DefaultPhoneNormalizer();
+  const std::size_t types = std::min(rep_->identity.types.size(), kMaxIdentifierTypes);
+  for (std::size_t t = 0; t < types; ++t) {
+    for (const std::string& path : rep_->identity.types[t].paths) {
+      if (CheckIdentifierPath(path).ok()) {
+        rep_->type_paths.push_back({static_cast<IdentifierType>(t), path});
+      }
+    }
+  }
 }
 
 SegmentParser::~SegmentParser() = default;
@@ -474,6 +635,62 @@ bool SegmentParser::ParseFrame(std::string_view frame, Timestamp received_at, Pa
   }
   rep_->AddSingle(root_element, std::nullopt, received_at, out);
   return true;
+}
+
+Result<std::vector<Identifier>> SegmentParser::ExtractIdentifiers(std::string_view stored_json) {
+  dom::element root_element;
+  dom::object root;
+  ParseFailure failure;
+  if (!rep_->LoadObject(stored_json, "a stored event", &root_element, &root, &failure)) {
+    return failure.status;
+  }
+  dom::object context;
+  const bool has_context = root.at_key("context").get_object().get(context) == simdjson::SUCCESS;
+  std::optional<EventType> type;
+  std::string_view type_name;
+  if (root.at_key("type").get_string().get(type_name) == simdjson::SUCCESS) {
+    type = ParseEventType(type_name);
+  }
+  if (!type.has_value()) return InvalidArgumentError("a stored event has no valid type");
+  std::vector<Identifier> identifiers;
+  rep_->ExtractIdentifiers(MessageView{root, has_context ? &context : nullptr, nullptr}, *type,
+                           &identifiers);
+  return identifiers;
+}
+
+Result<Event> SegmentParser::ReadStoredEvent(std::string_view stored_json) {
+  dom::element root_element;
+  dom::object root;
+  ParseFailure failure;
+  if (!rep_->LoadObject(stored_json, "a stored event", &root_element, &root, &failure)) {
+    return failure.status;
+  }
+  Event event;
+  std::string_view text;
+  if (root.at_key("type").get_string().get(text) != simdjson::SUCCESS) {
+    return InvalidArgumentError("a stored event has no type");
+  }
+  const std::optional<EventType> type = ParseEventType(text);
+  if (!type) return InvalidArgumentError("a stored event has an unknown type");
+  event.type = *type;
+  if (root.at_key("messageId").get_string().get(text) != simdjson::SUCCESS) {
+    return InvalidArgumentError("a stored event has no messageId");
+  }
+  event.message_id = std::string(text);
+  for (auto [key, target] :
+       {std::pair{"timestamp", &event.timestamp}, std::pair{"receivedAt", &event.received_at}}) {
+    if (root.at_key(key).get_string().get(text) != simdjson::SUCCESS) {
+      return InvalidArgumentError(std::string("a stored event has no ") + key);
+    }
+    auto parsed = ParseIso8601(text);
+    if (!parsed.ok()) return parsed.status().WithContext(std::string("a stored event's ") + key);
+    *target = *parsed;
+  }
+  dom::object context;
+  const bool has_context = root.at_key("context").get_object().get(context) == simdjson::SUCCESS;
+  rep_->ExtractIdentifiers(MessageView{root, has_context ? &context : nullptr, nullptr}, event.type,
+                           &event.identifiers);
+  return event;
 }
 
 }  // namespace cdp::ingest

@@ -11,6 +11,7 @@
 
 #include "cdp/clock.h"
 #include "cdp/event.h"
+#include "cdp/identifier.h"
 #include "cdp/status.h"
 
 namespace cdp::ingest {
@@ -31,6 +32,22 @@ struct IngestLimits {
   // kInvalidArgument naming the first bad field.
   Status Validate() const;
 };
+
+// What a SegmentParser needs besides the limits.
+struct SegmentParserOptions {
+  IngestLimits limits;
+  // Which identifiers events carry and how they are normalised. REQUIRES: Validate() is ok.
+  IdentityConfig identity = IdentityConfig::Defaults();
+  // Converts phone numbers; null means DefaultPhoneNormalizer() (libphonenumber). Not owned:
+  // it must outlive the parser.
+  const PhoneNormalizer* phones = nullptr;
+};
+
+// kInvalidArgument when identifiers cannot be read at `path` (an IdentifierRule::paths entry)
+// because its first segment is a field the server sets or replaces (type, messageId,
+// timestamp, originalTimestamp, sentAt, receivedAt, writeKey, integrations). "context.*"
+// paths are read through the batch context merged into the message.
+Status CheckIdentifierPath(std::string_view path);
 
 // One invalid message of a request.
 struct ItemError {
@@ -56,9 +73,18 @@ struct ParseFailure {
 };
 
 // Reusable parser; keep one per thread. Not thread-safe.
+//
+// Each event's identifiers (Event::identifiers) come from userId (user_id), anonymousId
+// (anonymous_id), an alias's previousId (anonymous_id, source kPreviousId), traits.email,
+// traits.phone, traits.nationalId and traits.crmId and the same under context.traits, and
+// context.device.id (device_id), then each type's configured paths. A value is a string or,
+// from traits and paths, an integer (its decimal text). Invalid and blocked values are
+// dropped; weak values and values of non-linking types are kept with linking = false.
 class SegmentParser {
  public:
+  // With the default identity rules and phone normalizer.
   explicit SegmentParser(const IngestLimits& limits);
+  explicit SegmentParser(SegmentParserOptions options);
   ~SegmentParser();
   SegmentParser(const SegmentParser&) = delete;
   SegmentParser& operator=(const SegmentParser&) = delete;
@@ -78,6 +104,18 @@ class SegmentParser {
   // Parses a WebSocket frame: one message (with its "type"), or {"batch": [...], "seq": N}.
   bool ParseFrame(std::string_view frame, Timestamp received_at, ParsedRequest* out,
                   ParseFailure* failure);
+
+  // The identifiers of a stored event: parses `stored_json` (an Event::json this parser, or
+  // one with the same options, produced) and returns the Event::identifiers the original
+  // parse gave, to rebuild the identity graph from the event log. kInvalidArgument when
+  // `stored_json` is not a JSON object with a valid "type" (kPayloadTooLarge over
+  // max_request_bytes).
+  Result<std::vector<Identifier>> ExtractIdentifiers(std::string_view stored_json);
+
+  // A stored event read back for replay (`cdp rebuild`): type, messageId, timestamp,
+  // receivedAt and identifiers as the original parse gave them; `json` is left empty.
+  // kInvalidArgument when `stored_json` is not a stored event within the limits.
+  Result<Event> ReadStoredEvent(std::string_view stored_json);
 
  private:
   struct Rep;

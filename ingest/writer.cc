@@ -12,10 +12,13 @@
 namespace cdp::ingest {
 namespace {
 
+// A request of events, or a task when `task` is set.
 struct Request {
   std::vector<Event> events;
   std::size_t bytes = 0;
   WriteCallback done;
+  WriterTask task;
+  TaskCallback task_done;
 };
 
 std::vector<double> GroupSizeBuckets() {
@@ -64,18 +67,31 @@ struct IngestWriter::Rep {
         wake.wait(lock, [&] { return !queue.empty() || stopping; });
         if (queue.empty()) return;  // stopping and drained
         std::size_t n = 0;
-        while (!queue.empty() && (group.empty() || n < options.max_group_events)) {
-          n += queue.front().events.size();
+        if (queue.front().task) {
           group.push_back(std::move(queue.front()));
           queue.pop_front();
+        } else {
+          while (!queue.empty() && !queue.front().task &&
+                 (group.empty() || n < options.max_group_events)) {
+            n += queue.front().events.size();
+            group.push_back(std::move(queue.front()));
+            queue.pop_front();
+          }
         }
+      }
+      if (group.front().task) {
+        const Status status = group.front().task(*store);
+        if (!status.ok()) LogError("writer task failed: " + status.ToString());
+        group.front().task_done(status);
+        continue;
       }
       events.clear();
       for (Request& r : group) {
         for (Event& e : r.events) events.push_back(std::move(e));
       }
       const auto start = std::chrono::steady_clock::now();
-      const Status status = store->Commit(events, CommitOptions{options.sync}, &stored);
+      const Status status =
+          store->Commit(events, CommitOptions{options.sync, options.applier}, &stored);
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       commit_latency->Observe(took.count());
       group_events->Observe(static_cast<double>(events.size()));
@@ -161,7 +177,24 @@ Status IngestWriter::Submit(std::vector<Event>&& events, WriteCallback done) {
     }
     g.queued_events += events.size();
     g.queued_bytes += bytes;
-    rep_->queue.push_back(Request{std::move(events), bytes, std::move(done)});
+    Request r;
+    r.events = std::move(events);
+    r.bytes = bytes;
+    r.done = std::move(done);
+    rep_->queue.push_back(std::move(r));
+  }
+  rep_->wake.notify_one();
+  return Status::Ok();
+}
+
+Status IngestWriter::SubmitTask(WriterTask task, TaskCallback done) {
+  {
+    std::lock_guard lock(rep_->mu);
+    if (rep_->stopping) return UnavailableError("the server is shutting down");
+    Request r;
+    r.task = std::move(task);
+    r.task_done = std::move(done);
+    rep_->queue.push_back(std::move(r));
   }
   rep_->wake.notify_one();
   return Status::Ok();

@@ -23,6 +23,9 @@ struct WriterOptions {
   std::size_t max_group_events = 20'000;
   // Sync the WAL on each group (the durable default); false for tests and bulk loads.
   bool sync = true;
+  // State kept in step with the log (the identity graph), applied inside each commit; not
+  // owned, must outlive the writer. Null for none.
+  CommitApplier* applier = nullptr;
 
   Status Validate() const;
 };
@@ -36,6 +39,11 @@ struct WriteOutcome {
 
 // Runs once per request, on the writer thread; keep it short (post the real work elsewhere).
 using WriteCallback = std::function<void(const WriteOutcome&)>;
+
+// Work that must be serialised with the event writes (an operator's split of a profile): runs
+// on the writer thread between two group commits, with the store.
+using WriterTask = std::function<Status(EventStore& store)>;
+using TaskCallback = std::function<void(const Status&)>;
 
 // Thread-safe: any thread may Submit; one internal thread commits.
 class IngestWriter {
@@ -52,6 +60,11 @@ class IngestWriter {
   // Errors, after which nothing is queued and `done` is not called: kResourceExhausted when
   // the queue is full, kUnavailable once Stop() has begun.
   Status Submit(std::vector<Event>&& events, WriteCallback done);
+
+  // Queues `task` behind the requests already queued; `done` runs with its status, on the
+  // writer thread. Tasks are admitted even when the queue is full (they are operator actions,
+  // few and small). Errors: kUnavailable once Stop() has begun.
+  Status SubmitTask(WriterTask task, TaskCallback done);
 
   // Refuses new requests, commits every queued one, then joins the thread. Idempotent.
   void Stop();

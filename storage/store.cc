@@ -8,6 +8,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdarg>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <unordered_set>
 
 #include "cdp/log.h"
+#include "storage/graph_records.h"
 
 namespace cdp::storage {
 namespace {
@@ -33,6 +35,18 @@ constexpr std::size_t kDedupRecordSize = 17;  // version, sequence, received_at
 // Indexes into ColumnFamilyNames().
 constexpr std::size_t kEventsFamily = 1;
 constexpr std::size_t kDedupFamily = 2;
+constexpr std::size_t kIdentifiersFamily = 3;
+constexpr std::size_t kEdgesFamily = 4;
+constexpr std::size_t kProfilesFamily = 5;
+
+// Read-ahead of full scans (graph load, event replay): few large reads instead of many
+// block-sized ones.
+constexpr std::size_t kScanReadahead = 4u << 20;
+
+// The bounds of the profile records in `profiles` (other record kinds may share the family).
+constexpr std::string_view kProfileRangeBegin = "p";
+constexpr std::string_view kProfileRangeEnd = "q";
+static_assert(kProfileRangeBegin[0] == kProfileKeyPrefix);
 
 void AppendBigEndian64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -108,6 +122,55 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   }
   if (s.IsInvalidArgument()) return FailedPreconditionError(message);
   return InternalError(message);
+}
+
+// Options for a full sequential scan: large read-ahead, no block-cache pollution.
+rocksdb::ReadOptions ScanOptions(const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = kScanReadahead;
+  ro.fill_cache = false;
+  ro.snapshot = snapshot;
+  return ro;
+}
+
+std::string_view View(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// Releases a snapshot when it goes out of scope.
+class ScopedSnapshot {
+ public:
+  explicit ScopedSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~ScopedSnapshot() { db_->ReleaseSnapshot(snapshot_); }
+  ScopedSnapshot(const ScopedSnapshot&) = delete;
+  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+// Calls `on_record(key, value)` for each record of `cf` in [lower, upper) (unbounded when
+// empty) until it returns an error.
+template <typename OnRecord>
+Status ScanFamily(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                  const rocksdb::Snapshot* snapshot, std::string_view lower, std::string_view upper,
+                  std::string_view family, OnRecord&& on_record) {
+  rocksdb::ReadOptions ro = ScanOptions(snapshot);
+  const rocksdb::Slice lower_slice(lower.data(), lower.size());
+  const rocksdb::Slice upper_slice(upper.data(), upper.size());
+  if (!lower.empty()) ro.iterate_lower_bound = &lower_slice;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  if (lower.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(lower_slice);
+  }
+  for (; it->Valid(); it->Next()) {
+    Status s = on_record(View(it->key()), View(it->value()));
+    if (!s.ok()) return s.WithContext(family);
+  }
+  return FromRocks(it->status(), std::string("cannot read ") + std::string(family));
 }
 
 Result<std::uint32_t> ParseFormatVersion(std::string_view value) {
@@ -204,7 +267,97 @@ struct Store::Rep {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   std::uint32_t format_version = 0;
   std::mutex close_mu;
+  // Set when a write failed: RocksDB then refuses further writes, and syncing its write-ahead
+  // log again is not allowed (assertion-enabled builds of RocksDB abort on it).
+  std::atomic<bool> write_failed{false};
+
+  // Scratch of Commit and ReplaceGraph, guarded by commit_mu: reused so that a commit does
+  // not allocate once their capacity has grown.
+  rocksdb::WriteBatch batch;
+  std::vector<const Event*> appended_events;
+  std::vector<std::uint64_t> appended_sequences;
+  GraphDelta delta;
+  std::string key_buffer;
+  std::string value_buffer;
+  std::string state_only_keys;
+
+  // Adds the records of `graph` to `*out`. A `state_only` edge reads the stored edge and
+  // rewrites its state (kCorruption when it is missing or malformed); with
+  // `allow_state_only` false it is kInvalidArgument. REQUIRES: commit_mu held.
+  Status AppendGraph(const GraphDelta& graph, bool allow_state_only, rocksdb::WriteBatch* out);
 };
+
+Status Store::Rep::AppendGraph(const GraphDelta& graph, bool allow_state_only,
+                               rocksdb::WriteBatch* out) {
+  rocksdb::ColumnFamilyHandle* identifiers_cf = handles[kIdentifiersFamily];
+  rocksdb::ColumnFamilyHandle* edges_cf = handles[kEdgesFamily];
+  rocksdb::ColumnFamilyHandle* profiles_cf = handles[kProfilesFamily];
+  std::string& key = key_buffer;
+  std::string& value = value_buffer;
+  const auto put = [&](rocksdb::ColumnFamilyHandle* cf) {
+    return FromRocks(out->Put(cf, key, value), "cannot build the write batch");
+  };
+  for (const NodeRecord& node : graph.nodes) {
+    CDP_RETURN_IF_ERROR(EncodeNode(node, &key, &value));
+    CDP_RETURN_IF_ERROR(put(identifiers_cf));
+  }
+  std::size_t state_only_count = 0;
+  for (const EdgeRecord& edge : graph.edges) {
+    if (edge.state_only) {
+      ++state_only_count;
+      continue;
+    }
+    CDP_RETURN_IF_ERROR(EncodeEdge(edge, &key, &value));
+    CDP_RETURN_IF_ERROR(put(edges_cf));
+  }
+  for (const CannotLinkRecord& cannot_link : graph.cannot_links) {
+    CDP_RETURN_IF_ERROR(EncodeCannotLink(cannot_link, &key, &value));
+    CDP_RETURN_IF_ERROR(put(edges_cf));
+  }
+  for (const ProfileRecord& profile : graph.profiles) {
+    CDP_RETURN_IF_ERROR(EncodeProfile(profile, &key, &value));
+    CDP_RETURN_IF_ERROR(put(profiles_cf));
+  }
+  if (state_only_count == 0) return Status::Ok();
+  if (!allow_state_only) {
+    return InvalidArgumentError("a state-only edge update needs a stored edge to update");
+  }
+
+  // The stored edges of the state-only updates, in one batched read.
+  state_only_keys.clear();
+  state_only_keys.reserve(state_only_count * kEdgeKeySize);
+  for (const EdgeRecord& edge : graph.edges) {
+    if (!edge.state_only) continue;
+    if (edge.a >= edge.b) {
+      return InvalidArgumentError("cannot encode an edge record: a must be less than b");
+    }
+    EncodeEdgeKey(edge.a, edge.b, &key);
+    state_only_keys.append(key);
+  }
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(state_only_count);
+  for (std::size_t i = 0; i < state_only_count; ++i) {
+    keys.emplace_back(state_only_keys.data() + i * kEdgeKeySize, kEdgeKeySize);
+  }
+  std::vector<rocksdb::PinnableSlice> stored(state_only_count);
+  std::vector<rocksdb::Status> statuses(state_only_count);
+  db->MultiGet(rocksdb::ReadOptions(), edges_cf, state_only_count, keys.data(), stored.data(),
+               statuses.data());
+  std::size_t i = 0;
+  for (const EdgeRecord& edge : graph.edges) {
+    if (!edge.state_only) continue;
+    if (statuses[i].IsNotFound()) {
+      return CorruptionError("a state-only edge update names an edge that is not stored");
+    }
+    CDP_RETURN_IF_ERROR(FromRocks(statuses[i], "cannot read a stored edge"));
+    value.assign(stored[i].data(), stored[i].size());
+    CDP_RETURN_IF_ERROR(SetEdgeValueState(edge.state, &value));
+    CDP_RETURN_IF_ERROR(
+        FromRocks(out->Put(edges_cf, keys[i], value), "cannot build the write batch"));
+    ++i;
+  }
+  return Status::Ok();
+}
 
 Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 
@@ -256,6 +409,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.max_background_jobs = options.background_jobs;
   db_options.keep_log_file_num = 5;
   db_options.max_manifest_file_size = 64u << 20;
+  // `meta` is written by every commit but its memtable never fills: without a bound the WAL
+  // would keep growing (to 4 times all the memtables, ~5 GB) and be replayed whole at start.
+  // Past this size the families holding the oldest WAL file are flushed.
+  db_options.max_total_wal_size = 256u << 20;
 
   if (options.dedup_retention < std::chrono::minutes(1)) {
     return InvalidArgumentError("dedup retention: at least one minute");
@@ -281,6 +438,28 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
       cf.memtable_whole_key_filtering = true;
       cf.memtable_prefix_bloom_size_ratio = 0.1;
       cf.compaction_filter = rep->dedup_filter.get();
+    } else if (name == "identifiers" || name == "edges") {
+      // Written mostly in ascending key order (node ids are sequential; an edge's key starts
+      // with its smaller node) and read back whole at start-up: large memtables, larger
+      // compressed blocks for fast scans.
+      rocksdb::BlockBasedTableOptions table;
+      table.block_size = 16u << 10;
+      if (name == "edges") {
+        // GetEdge and the state-only updates of Commit are point reads of stored edges: a
+        // Bloom filter spares the upper levels, and none is kept on the last level, where
+        // reads of stored keys end anyway.
+        table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+        cf.optimize_filters_for_hits = true;
+      }
+      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      cf.write_buffer_size = 64u << 20;
+      cf.compression = rocksdb::kLZ4Compression;
+    } else if (name == "profiles") {
+      // Point reads by profile id: a Bloom filter and a hash index inside data blocks.
+      rocksdb::BlockBasedTableOptions table;
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     }
     descriptors.emplace_back(name, cf);
   }
@@ -316,7 +495,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
 Status Store::Close() {
   std::lock_guard lock(rep_->close_mu);
   if (!rep_->db) return Status::Ok();
-  Status result = FromRocks(rep_->db->FlushWAL(/*sync=*/true), "cannot sync the WAL");
+  Status result = rep_->write_failed.load()
+                      ? IoError("the WAL was not synced at close: an earlier write failed")
+                      : FromRocks(rep_->db->FlushWAL(/*sync=*/true), "cannot sync the WAL");
   for (auto* h : rep_->handles) {
     Status s = FromRocks(rep_->db->DestroyColumnFamilyHandle(h), "cannot release a column family");
     if (result.ok()) result = s;
@@ -347,9 +528,10 @@ Status Store::PutMeta(std::string_view key, std::string_view value) {
   if (!rep_->db) return FailedPreconditionError("the store is closed");
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocks(rep_->db->Put(wo, rep_->meta, rocksdb::Slice(key.data(), key.size()),
-                                 rocksdb::Slice(value.data(), value.size())),
-                   "cannot write meta");
+  const rocksdb::Status s = rep_->db->Put(wo, rep_->meta, rocksdb::Slice(key.data(), key.size()),
+                                          rocksdb::Slice(value.data(), value.size()));
+  if (!s.ok()) rep_->write_failed.store(true);
+  return FromRocks(s, "cannot write meta");
 }
 
 Status Store::Commit(std::span<const Event> events, const CommitOptions& options,
@@ -358,27 +540,37 @@ Status Store::Commit(std::span<const Event> events, const CommitOptions& options
   stored->assign(events.size(), 0);
   if (events.empty()) return Status::Ok();
   std::lock_guard lock(rep_->commit_mu);
-  rocksdb::ColumnFamilyHandle* events_cf = rep_->handles[kEventsFamily];
-  rocksdb::ColumnFamilyHandle* dedup_cf = rep_->handles[kDedupFamily];
+  Rep& rep = *rep_;
+  rocksdb::ColumnFamilyHandle* events_cf = rep.handles[kEventsFamily];
+  rocksdb::ColumnFamilyHandle* dedup_cf = rep.handles[kDedupFamily];
+  // On error nothing is written: no event is reported stored.
+  const auto fail = [&](const Status& s) {
+    stored->assign(events.size(), 0);
+    return s;
+  };
 
   std::vector<rocksdb::Slice> keys;
   keys.reserve(events.size());
   for (const Event& e : events) keys.emplace_back(e.message_id.data(), e.message_id.size());
   std::vector<rocksdb::PinnableSlice> values(events.size());
   std::vector<rocksdb::Status> statuses(events.size());
-  rep_->db->MultiGet(rocksdb::ReadOptions(), dedup_cf, keys.size(), keys.data(), values.data(),
-                     statuses.data());
+  rep.db->MultiGet(rocksdb::ReadOptions(), dedup_cf, keys.size(), keys.data(), values.data(),
+                   statuses.data());
 
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch& batch = rep.batch;
+  batch.Clear();
+  rep.appended_events.clear();
+  rep.appended_sequences.clear();
   std::unordered_set<std::string_view> seen;
   seen.reserve(events.size());
-  std::uint64_t sequence = rep_->last_sequence;
-  std::uint64_t appended = 0;
+  std::uint64_t sequence = rep.last_sequence;
   std::string dedup_value;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     if (statuses[i].ok()) continue;  // stored before
-    if (!statuses[i].IsNotFound()) return FromRocks(statuses[i], "cannot read the dedup index");
+    if (!statuses[i].IsNotFound()) {
+      return fail(FromRocks(statuses[i], "cannot read the dedup index"));
+    }
     if (!seen.insert(e.message_id).second) continue;  // earlier in this commit
     ++sequence;
     // The version byte and the JSON go in as two parts: no copy of the JSON here.
@@ -394,28 +586,67 @@ Status Store::Commit(std::span<const Event> events, const CommitOptions& options
     AppendBigEndian64(dedup_value,
                       static_cast<std::uint64_t>(e.received_at.time_since_epoch().count()));
     if (s.ok()) s = batch.Put(dedup_cf, keys[i], dedup_value);
-    CDP_RETURN_IF_ERROR(FromRocks(s, "cannot build the write batch"));
+    if (!s.ok()) return fail(FromRocks(s, "cannot build the write batch"));
     (*stored)[i] = 1;
-    ++appended;
+    rep.appended_events.push_back(&e);
+    rep.appended_sequences.push_back(sequence);
   }
+  const std::uint64_t appended = rep.appended_events.size();
   if (appended == 0) return Status::Ok();
-  const std::uint64_t count = rep_->event_count.load() + appended;
-  rocksdb::Status s =
-      batch.Put(rep_->meta, std::string(kLastSequenceKey), std::to_string(sequence));
-  if (s.ok()) s = batch.Put(rep_->meta, std::string(kEventCountKey), std::to_string(count));
+  const std::uint64_t count = rep.event_count.load() + appended;
+  rocksdb::Status s = batch.Put(rep.meta, std::string(kLastSequenceKey), std::to_string(sequence));
+  if (s.ok()) s = batch.Put(rep.meta, std::string(kEventCountKey), std::to_string(count));
+  if (!s.ok()) return fail(FromRocks(s, "cannot build the write batch"));
+
+  CommitApplier* applier = options.applier;
+  if (applier != nullptr) {
+    rep.delta.clear();
+    applier->Apply(rep.appended_events, rep.appended_sequences, &rep.delta);
+    Status graph = rep.AppendGraph(rep.delta, /*allow_state_only=*/true, &batch);
+    rep.delta.clear();
+    if (!graph.ok()) {
+      applier->Abandon();
+      return fail(graph.WithContext("cannot write the identity graph's changes"));
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options.sync;
-  if (s.ok()) s = rep_->db->Write(wo, &batch);
+  s = rep.db->Write(wo, &batch);
+  batch.Clear();
   if (!s.ok()) {
-    stored->assign(events.size(), 0);
-    return FromRocks(s, "cannot commit events");
+    rep.write_failed.store(true);
+    if (applier != nullptr) applier->Abandon();
+    return fail(FromRocks(s, "cannot commit events"));
   }
-  rep_->last_sequence = sequence;
-  rep_->event_count.store(count);
+  rep.last_sequence = sequence;
+  rep.event_count.store(count);
   return Status::Ok();
 }
 
 std::uint64_t Store::EventCount() const { return rep_->event_count.load(); }
+
+Status Store::CommitGraph(const GraphDelta& delta, const CommitOptions& options) {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  if (delta.empty()) return Status::Ok();
+  std::lock_guard lock(rep_->commit_mu);
+  Rep& rep = *rep_;
+  rocksdb::WriteBatch& batch = rep.batch;
+  batch.Clear();
+  Status graph = rep.AppendGraph(delta, /*allow_state_only=*/true, &batch);
+  if (!graph.ok()) {
+    batch.Clear();
+    return graph.WithContext("cannot write the identity graph's changes");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options.sync;
+  rocksdb::Status s = rep.db->Write(wo, &batch);
+  batch.Clear();
+  if (!s.ok()) {
+    rep.write_failed.store(true);
+    return FromRocks(s, "cannot write the identity graph's changes");
+  }
+  return Status::Ok();
+}
 
 std::uint64_t Store::LastSequence() const {
   std::lock_guard lock(rep_->commit_mu);
@@ -450,7 +681,184 @@ Result<std::optional<std::uint64_t>> Store::FindMessageId(std::string_view messa
 
 Status Store::SyncWal() {
   if (!rep_->db) return FailedPreconditionError("the store is closed");
+  if (rep_->write_failed.load()) return IoError("cannot sync the WAL: an earlier write failed");
   return FromRocks(rep_->db->FlushWAL(/*sync=*/true), "cannot sync the WAL");
+}
+
+Status Store::ForEachEvent(
+    std::uint64_t from_sequence,
+    const std::function<bool(std::uint64_t sequence, std::string_view json)>& fn) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  std::unique_ptr<rocksdb::Iterator> it(
+      rep_->db->NewIterator(ScanOptions(nullptr), rep_->handles[kEventsFamily]));
+  for (it->Seek(EventKey(std::max<std::uint64_t>(from_sequence, 1))); it->Valid(); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    const rocksdb::Slice value = it->value();
+    if (key.size() != 8) return CorruptionError("event record with a key of the wrong size");
+    if (value.empty() || value[0] != kEventRecordVersion) {
+      return CorruptionError("event record with an unknown version");
+    }
+    if (!fn(ReadBigEndian64(key.data()), std::string_view(value.data() + 1, value.size() - 1))) {
+      return Status::Ok();
+    }
+  }
+  return FromRocks(it->status(), "cannot read the event log");
+}
+
+Status Store::LoadGraph(GraphRecordSink* sink) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  rocksdb::DB* db = rep_->db.get();
+  const ScopedSnapshot snapshot(db);
+  // One record of each kind, reused: decoding reuses their strings' capacity.
+  NodeRecord node;
+  EdgeRecord edge;
+  CannotLinkRecord cannot_link;
+  ProfileRecord profile;
+  const auto on_node = [&](std::string_view key, std::string_view value) {
+    CDP_RETURN_IF_ERROR(DecodeNode(key, value, &node));
+    sink->OnNode(node);
+    return Status::Ok();
+  };
+  const auto on_edge = [&](std::string_view key, std::string_view value) {
+    if (!key.empty() && key[0] == kEdgeKeyPrefix) {
+      CDP_RETURN_IF_ERROR(DecodeEdge(key, value, &edge));
+      sink->OnEdge(edge);
+    } else if (!key.empty() && key[0] == kCannotLinkKeyPrefix) {
+      CDP_RETURN_IF_ERROR(DecodeCannotLink(key, value, &cannot_link));
+      sink->OnCannotLink(cannot_link);
+    } else {
+      return CorruptionError("a record of an unknown kind");
+    }
+    return Status::Ok();
+  };
+  const auto on_profile = [&](std::string_view key, std::string_view value) {
+    CDP_RETURN_IF_ERROR(DecodeProfile(key, value, &profile));
+    sink->OnProfile(profile);
+    return Status::Ok();
+  };
+  Status s = ScanFamily(db, rep_->handles[kIdentifiersFamily], snapshot.get(), {}, {},
+                        "identifiers", on_node);
+  if (s.ok()) {
+    s = ScanFamily(db, rep_->handles[kEdgesFamily], snapshot.get(), {}, {}, "edges", on_edge);
+  }
+  if (s.ok()) {
+    s = ScanFamily(db, rep_->handles[kProfilesFamily], snapshot.get(), kProfileRangeBegin,
+                   kProfileRangeEnd, "profiles", on_profile);
+  }
+  return s;
+}
+
+Result<std::optional<EdgeRecord>> Store::GetEdge(std::uint32_t a, std::uint32_t b) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  if (a == b) return std::optional<EdgeRecord>();
+  if (a > b) std::swap(a, b);
+  std::string key;
+  EncodeEdgeKey(a, b, &key);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      rep_->db->Get(rocksdb::ReadOptions(), rep_->handles[kEdgesFamily], key, &value);
+  if (s.IsNotFound()) return std::optional<EdgeRecord>();
+  CDP_RETURN_IF_ERROR(FromRocks(s, "cannot read an edge"));
+  EdgeRecord edge;
+  CDP_RETURN_IF_ERROR(DecodeEdge(key, View(value), &edge));
+  return std::optional<EdgeRecord>(std::move(edge));
+}
+
+Status Store::GetEdges(std::span<const std::pair<std::uint32_t, std::uint32_t>> pairs,
+                       std::vector<std::optional<EdgeRecord>>* out) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  out->assign(pairs.size(), std::nullopt);
+  // The keys of the pairs that can have an edge, side by side in one buffer.
+  std::string key_bytes;
+  key_bytes.reserve(pairs.size() * kEdgeKeySize);
+  std::vector<std::size_t> positions;
+  positions.reserve(pairs.size());
+  std::string key;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const auto [a, b] = pairs[i];
+    if (a == b) continue;
+    EncodeEdgeKey(std::min(a, b), std::max(a, b), &key);
+    key_bytes.append(key);
+    positions.push_back(i);
+  }
+  const std::size_t n = positions.size();
+  if (n == 0) return Status::Ok();
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    keys.emplace_back(key_bytes.data() + i * kEdgeKeySize, kEdgeKeySize);
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  rep_->db->MultiGet(rocksdb::ReadOptions(), rep_->handles[kEdgesFamily], n, keys.data(),
+                     values.data(), statuses.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    CDP_RETURN_IF_ERROR(FromRocks(statuses[i], "cannot read an edge"));
+    EdgeRecord edge;
+    CDP_RETURN_IF_ERROR(DecodeEdge(View(keys[i]), View(values[i]), &edge));
+    (*out)[positions[i]] = std::move(edge);
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<ProfileRecord>> Store::GetProfile(std::uint64_t id) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  std::string key;
+  EncodeProfileKey(id, &key);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      rep_->db->Get(rocksdb::ReadOptions(), rep_->handles[kProfilesFamily], key, &value);
+  if (s.IsNotFound()) return std::optional<ProfileRecord>();
+  CDP_RETURN_IF_ERROR(FromRocks(s, "cannot read a profile"));
+  ProfileRecord profile;
+  CDP_RETURN_IF_ERROR(DecodeProfile(key, View(value), &profile));
+  return std::optional<ProfileRecord>(profile);
+}
+
+Status Store::ReplaceGraph(const GraphDelta& all) {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  std::lock_guard lock(rep_->commit_mu);
+  Rep& rep = *rep_;
+  // Reserve the batch: each Put adds a tag, a column family id and two lengths (~5 bytes).
+  constexpr std::size_t kPutOverhead = 5;
+  std::size_t bytes = 64;
+  for (const NodeRecord& n : all.nodes) {
+    bytes += kPutOverhead + kNodeKeySize + kNodeValueFixedSize + n.value.size();
+  }
+  for (const EdgeRecord& e : all.edges) {
+    bytes += kPutOverhead + kEdgeKeySize + kEdgeValueFixedSize + e.evidence_message.size();
+  }
+  for (const CannotLinkRecord& c : all.cannot_links) {
+    bytes += kPutOverhead + kCannotLinkKeySize + 17 + 4 * (c.sides[0].size() + c.sides[1].size());
+  }
+  bytes += all.profiles.size() * (kPutOverhead + kProfileKeySize + kProfileValueSize);
+  rocksdb::WriteBatch batch(bytes);
+
+  // Every record of `identifiers` and `edges`: [first possible key, last stored key) and the
+  // last stored key itself.
+  for (std::size_t family : {kIdentifiersFamily, kEdgesFamily}) {
+    rocksdb::ColumnFamilyHandle* cf = rep.handles[family];
+    std::unique_ptr<rocksdb::Iterator> it(rep.db->NewIterator(rocksdb::ReadOptions(), cf));
+    it->SeekToLast();
+    CDP_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the identity graph"));
+    if (!it->Valid()) continue;
+    const std::string last = it->key().ToString();
+    rocksdb::Status s = batch.DeleteRange(cf, rocksdb::Slice(), last);
+    if (s.ok()) s = batch.Delete(cf, last);
+    CDP_RETURN_IF_ERROR(FromRocks(s, "cannot build the write batch"));
+  }
+  CDP_RETURN_IF_ERROR(FromRocks(
+      batch.DeleteRange(rep.handles[kProfilesFamily],
+                        rocksdb::Slice(kProfileRangeBegin.data(), kProfileRangeBegin.size()),
+                        rocksdb::Slice(kProfileRangeEnd.data(), kProfileRangeEnd.size())),
+      "cannot build the write batch"));
+  CDP_RETURN_IF_ERROR(rep.AppendGraph(all, /*allow_state_only=*/false, &batch));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  const rocksdb::Status s = rep.db->Write(wo, &batch);
+  if (!s.ok()) rep.write_failed.store(true);
+  return FromRocks(s, "cannot replace the identity graph");
 }
 
 }  // namespace cdp::storage

@@ -1,16 +1,21 @@
-// The RocksDB store behind the core's seams: opening, the format-version check and clean close.
-// Key formats of every column family are in storage/FORMAT.md.
+// The RocksDB store behind the core's seams: opening, the format-version check and clean close,
+// the event log and the durable identity graph. Key formats of every column family are in
+// storage/FORMAT.md.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cdp/event_store.h"
+#include "cdp/graph_delta.h"
 #include "cdp/status.h"
 
 namespace cdp::storage {
@@ -48,7 +53,8 @@ class Store final : public EventStore {
   Store& operator=(const Store&) = delete;
 
   // Flushes and closes the database. Idempotent; after it, every other call fails with
-  // kFailedPrecondition.
+  // kFailedPrecondition. After a failed write it closes without syncing the WAL (RocksDB
+  // refuses to) and returns kIoError.
   Status Close();
 
   const std::string& path() const;
@@ -61,18 +67,65 @@ class Store final : public EventStore {
   Status PutMeta(std::string_view key, std::string_view value);
 
   // EventStore: the event log and its messageId index (FORMAT.md, `events` and `dedup`).
+  // With `options.applier` set and at least one event to append, Commit calls its Apply once,
+  // after deduplication and sequence assignment, with the appended events (never duplicates,
+  // in log order) and their sequences, and writes the delta it fills in the same atomic
+  // WriteBatch as the events (nothing more when it is empty). A `state_only` edge rewrites the
+  // state of the stored edge and keeps its evidence. When the delta cannot be written
+  // (kInvalidArgument for a record the format cannot hold, kCorruption for a `state_only` edge
+  // that is not stored or not readable) or the write fails, Commit calls Abandon and returns
+  // the error; nothing of the commit, events included, is written. Apply is not called when
+  // every event is a duplicate.
   Status Commit(std::span<const Event> events, const CommitOptions& options,
                 std::vector<std::uint8_t>* stored) override;
   std::uint64_t EventCount() const override;
+  // The records of `delta` (state_only edges included) in one WriteBatch; see Commit.
+  Status CommitGraph(const GraphDelta& delta, const CommitOptions& options) override;
 
-  // The sequence of the newest stored event (0 when none).
-  std::uint64_t LastSequence() const;
+  std::uint64_t LastSequence() const override;
   // The stored message of event `sequence` (1-based), or nullopt when there is none.
   Result<std::optional<std::string>> GetEvent(std::uint64_t sequence) const;
   // The sequence of the stored event with `message_id`, or nullopt when it is not known.
   Result<std::optional<std::uint64_t>> FindMessageId(std::string_view message_id) const;
-  // Syncs the write-ahead log: makes every earlier unsynced Commit durable.
+  // Syncs the write-ahead log: makes every earlier unsynced Commit durable. kIoError after a
+  // failed write.
   Status SyncWal();
+
+  // Calls `fn` with each stored event from `from_sequence` (0 or 1: from the first) in log
+  // order, with its JSON (without the version byte); the view is valid during the call only.
+  // Stops early, with ok, when `fn` returns false. kCorruption for a malformed record.
+  Status ForEachEvent(
+      std::uint64_t from_sequence,
+      const std::function<bool(std::uint64_t sequence, std::string_view json)>& fn) const;
+
+  // The identity graph (FORMAT.md, `identifiers`, `edges` and `profiles`).
+
+  // Hands every stored graph record to `sink`, on the calling thread, one call at a time:
+  // nodes in node order, then edges and cannot-links in key order, then profiles in id order.
+  // The records are read from one snapshot, so a concurrent Commit is seen whole or not at
+  // all; each record passed is valid during the call only. kCorruption naming the family and
+  // the defect at the first record that does not decode (the sink has then seen part of the
+  // graph); kIoError on read failures. Meant for start-up: it reads sequentially with a large
+  // readahead and does not fill the block cache.
+  Status LoadGraph(GraphRecordSink* sink) const;
+
+  // The stored edge between nodes `a` and `b` (in either order), or nullopt when there is none
+  // (always for a == b). kCorruption for a malformed record.
+  Result<std::optional<EdgeRecord>> GetEdge(std::uint32_t a, std::uint32_t b) const;
+  // The edges of `pairs` in one batched read: on ok, `(*out)[i]` answers pairs[i] as GetEdge
+  // would. On error `*out` is unspecified.
+  Status GetEdges(std::span<const std::pair<std::uint32_t, std::uint32_t>> pairs,
+                  std::vector<std::optional<EdgeRecord>>* out) const;
+  // The stored profile `id`, or nullopt when there is none. kCorruption for a malformed record.
+  Result<std::optional<ProfileRecord>> GetProfile(std::uint64_t id) const;
+
+  // Replaces the whole stored graph (for `cdp rebuild`): deletes every record of `identifiers`
+  // and `edges` and the profile records of `profiles`, and writes the records of `all`, in one
+  // synced WriteBatch. A crash or an error leaves the old graph or the new one, never a mix.
+  // The batch holds every record in memory (about 40 bytes a node and 35 an edge, plus
+  // their strings). Serialised with Commit. kInvalidArgument, with nothing written, for a
+  // `state_only` edge or a record the format cannot hold.
+  Status ReplaceGraph(const GraphDelta& all);
 
  private:
   struct Rep;

@@ -109,6 +109,25 @@ int main(int argc, char** argv) {
     import_cmd->add_flag("--strict", import.strict, "Stop at the first invalid line");
     bool no_progress = false;
     import_cmd->add_flag("--no-progress", no_progress, "Do not show progress on stderr");
+    std::string import_config;
+    import_cmd->add_option("--config", import_config,
+                           "The server's config file (its identity rules build the graph)");
+
+    cdp::tools::RebuildOptions rebuild;
+    std::string rebuild_config;
+    bool rebuild_no_progress = false;
+    CLI::App* rebuild_cmd = app.add_subcommand(
+        "rebuild",
+        "Recompute the identity graph from the event log of a stopped data directory, compare "
+        "it with the stored one and replace it when they differ");
+    rebuild_cmd->add_option("--data", rebuild.data_dir, "RocksDB data directory")
+        ->default_val("./data")
+        ->capture_default_str();
+    rebuild_cmd->add_option("--config", rebuild_config,
+                            "The server's config file (its identity rules build the graph)");
+    rebuild_cmd->add_flag("--check", rebuild.check,
+                          "Only compare; exit 1 when the stored graph differs");
+    rebuild_cmd->add_flag("--no-progress", rebuild_no_progress, "Do not show progress on stderr");
 
     std::string events_data = "./data";
     std::size_t events_limit = 10;
@@ -134,7 +153,23 @@ int main(int argc, char** argv) {
     }
     if (import_cmd->parsed()) {
       import.progress = !no_progress;
+      auto config = cdp::tools::LoadConfigFile(import_config);
+      if (!config.ok()) {
+        std::fprintf(stderr, "cdp import: %s\n", config.status().ToString().c_str());
+        return 2;
+      }
+      import.config = std::move(config).value();
       return cdp::tools::RunImport(import);
+    }
+    if (rebuild_cmd->parsed()) {
+      rebuild.progress = !rebuild_no_progress;
+      auto config = cdp::tools::LoadConfigFile(rebuild_config);
+      if (!config.ok()) {
+        std::fprintf(stderr, "cdp rebuild: %s\n", config.status().ToString().c_str());
+        return 2;
+      }
+      rebuild.config = std::move(config).value();
+      return cdp::tools::RunRebuild(rebuild);
     }
     if (events_cmd->parsed()) return cdp::tools::RunEvents(events_data, events_limit);
     if (loadgen_cmd->parsed()) return loadgen_cmd->Run();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,9 @@
 #include <vector>
 
 #include "cdp/clock.h"
+#include "cdp/identity_service.h"
+#include "ingest/config_parser.h"
+#include "storage/identity_load.h"
 #include "storage/store.h"
 
 namespace cdp::tools {
@@ -64,10 +68,11 @@ struct ImportTotals {
   std::size_t duplicates = 0;
 };
 
-Status CommitBatch(storage::Store& store, std::vector<Event>& events, ImportTotals& totals) {
+Status CommitBatch(storage::Store& store, IdentityService& identity, std::vector<Event>& events,
+                   ImportTotals& totals) {
   if (events.empty()) return Status::Ok();
   std::vector<std::uint8_t> stored;
-  CDP_RETURN_IF_ERROR(store.Commit(events, CommitOptions{/*sync=*/false}, &stored));
+  CDP_RETURN_IF_ERROR(store.Commit(events, CommitOptions{/*sync=*/false, &identity}, &stored));
   std::size_t n = 0;
   for (std::uint8_t s : stored) n += s;
   totals.stored += n;
@@ -77,6 +82,19 @@ Status CommitBatch(storage::Store& store, std::vector<Event>& events, ImportTota
 }
 
 }  // namespace
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  if (path.empty()) return Config();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot open the config file " + path);
+  std::string text(ingest::kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return IoError("cannot read the config file " + path);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  auto config = ingest::ParseConfig(text);
+  if (!config.ok()) return config.status().WithContext(path);
+  return config;
+}
 
 int RunImport(const ImportOptions& options) {
   if (options.batch_size == 0) {
@@ -97,7 +115,25 @@ int RunImport(const ImportOptions& options) {
     return 1;
   }
   std::unique_ptr<storage::Store> store = std::move(store_or).value();
-  ingest::SegmentParser parser(options.limits);
+  // The identity graph follows the log, as in the server.
+  auto graph = storage::LoadIdentityGraph(*store, options.config.identity);
+  if (!graph.ok()) {
+    std::fprintf(stderr, "cdp import: data directory %s: %s\n", options.data_dir.c_str(),
+                 graph.status().ToString().c_str());
+    return 1;
+  }
+  storage::Store* store_ptr = store.get();
+  const IdentityConfig identity_config = options.config.identity;
+  IdentityService identity(
+      std::move(graph).value(),
+      [store_ptr, identity_config] {
+        return storage::LoadIdentityGraph(*store_ptr, identity_config);
+      },
+      nullptr);
+  ingest::SegmentParserOptions parser_options;
+  parser_options.limits = options.limits;
+  parser_options.identity = options.config.identity;
+  ingest::SegmentParser parser(std::move(parser_options));
   Progress progress(options.progress, ec ? 0 : file_size);
   ImportTotals totals;
   std::vector<Event> events;
@@ -131,13 +167,13 @@ int RunImport(const ImportOptions& options) {
     }
     for (Event& e : parsed.events) events.push_back(std::move(e));
     if (events.size() >= options.batch_size) {
-      status = CommitBatch(*store, events, totals);
+      status = CommitBatch(*store, identity, events, totals);
       if (!status.ok()) break;
     }
     progress.Update(bytes, totals.lines);
   }
   if (status.ok() && in.bad()) status = IoError("reading the input failed");
-  if (status.ok()) status = CommitBatch(*store, events, totals);
+  if (status.ok()) status = CommitBatch(*store, identity, events, totals);
   if (status.ok()) status = store->SyncWal();
   progress.Update(bytes, totals.lines, /*force=*/true);
   progress.Finish();
@@ -189,6 +225,163 @@ int RunEvents(const std::string& data_dir, std::size_t limit) {
     return 1;
   }
   return 0;
+}
+
+namespace {
+
+// Every record of a stored graph, for comparing two graphs record by record.
+class RecordCollector final : public GraphRecordSink {
+ public:
+  void OnNode(const NodeRecord& r) override { all.nodes.push_back(r); }
+  void OnEdge(const EdgeRecord& r) override { all.edges.push_back(r); }
+  void OnProfile(const ProfileRecord& r) override { all.profiles.push_back(r); }
+  void OnCannotLink(const CannotLinkRecord& r) override { all.cannot_links.push_back(r); }
+  GraphDelta all;
+};
+
+void SortRecords(GraphDelta& d) {
+  std::sort(d.nodes.begin(), d.nodes.end(),
+            [](const NodeRecord& x, const NodeRecord& y) { return x.node < y.node; });
+  std::sort(d.edges.begin(), d.edges.end(), [](const EdgeRecord& x, const EdgeRecord& y) {
+    return std::pair(x.a, x.b) < std::pair(y.a, y.b);
+  });
+  std::sort(d.profiles.begin(), d.profiles.end(),
+            [](const ProfileRecord& x, const ProfileRecord& y) { return x.id < y.id; });
+  std::sort(d.cannot_links.begin(), d.cannot_links.end(),
+            [](const CannotLinkRecord& x, const CannotLinkRecord& y) { return x.id < y.id; });
+}
+
+// How many records of `a` and `b` differ (by position after sorting, plus the size gap).
+std::size_t CountDifferences(const GraphDelta& a, const GraphDelta& b) {
+  std::size_t diff = 0;
+  const auto count = [&diff](const auto& x, const auto& y, auto same) {
+    const std::size_t n = std::min(x.size(), y.size());
+    diff += std::max(x.size(), y.size()) - n;
+    for (std::size_t i = 0; i < n; ++i) diff += same(x[i], y[i]) ? 0 : 1;
+  };
+  count(a.nodes, b.nodes, [](const NodeRecord& x, const NodeRecord& y) {
+    return x.node == y.node && x.type == y.type && x.value == y.value && x.hash == y.hash &&
+           x.first_seen == y.first_seen && x.last_seen == y.last_seen && x.profile == y.profile;
+  });
+  count(a.edges, b.edges, [](const EdgeRecord& x, const EdgeRecord& y) {
+    return x.a == y.a && x.b == y.b && x.state == y.state && x.rule == y.rule &&
+           x.evidence_time == y.evidence_time && x.evidence_message == y.evidence_message &&
+           x.evidence_sequence == y.evidence_sequence;
+  });
+  count(a.profiles, b.profiles, [](const ProfileRecord& x, const ProfileRecord& y) {
+    return x.id == y.id && x.state == y.state && x.merged_into == y.merged_into &&
+           x.created_at == y.created_at;
+  });
+  count(a.cannot_links, b.cannot_links, [](const CannotLinkRecord& x, const CannotLinkRecord& y) {
+    return x.id == y.id && x.sides == y.sides && x.at == y.at &&
+           x.after_sequence == y.after_sequence;
+  });
+  return diff;
+}
+
+}  // namespace
+
+int RunRebuild(const RebuildOptions& options) {
+  storage::StoreOptions store_options;
+  store_options.create_if_missing = false;
+  auto store_or = storage::Store::Open(options.data_dir, store_options);
+  if (!store_or.ok()) {
+    std::fprintf(stderr, "cdp rebuild: data directory %s: %s\n", options.data_dir.c_str(),
+                 store_or.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<storage::Store> store = std::move(store_or).value();
+  const auto fail = [&store](const Status& s) {
+    std::fprintf(stderr, "cdp rebuild: %s\n", s.ToString().c_str());
+    Status closed = store->Close();
+    if (!closed.ok()) std::fprintf(stderr, "cdp rebuild: %s\n", closed.ToString().c_str());
+    return 1;
+  };
+  const auto start = SteadyClock::now();
+
+  // The stored graph: its records, and its splits to replay at their place in the log.
+  RecordCollector stored;
+  if (Status s = store->LoadGraph(&stored); !s.ok()) return fail(s);
+  SortRecords(stored.all);
+  std::vector<CannotLinkRecord> splits = stored.all.cannot_links;
+  std::sort(splits.begin(), splits.end(), [](const CannotLinkRecord& x, const CannotLinkRecord& y) {
+    return std::pair(x.after_sequence, x.id) < std::pair(y.after_sequence, y.id);
+  });
+
+  // The graph recomputed from the event log, event by event in log order, with the splits
+  // replayed after the event each followed.
+  IdentityGraph graph(options.config.identity);
+  ingest::SegmentParserOptions parser_options;
+  parser_options.identity = options.config.identity;
+  ingest::SegmentParser parser(std::move(parser_options));
+  const std::uint64_t total = store->LastSequence();
+  std::size_t next_split = 0;
+  std::size_t replayed_splits = 0;
+  Status replay = Status::Ok();
+  const auto apply_splits = [&](std::uint64_t after) {
+    for (; next_split < splits.size() && splits[next_split].after_sequence <= after; ++next_split) {
+      const CannotLinkRecord& split = splits[next_split];
+      std::vector<Identifier> moved;
+      std::optional<std::uint64_t> profile;
+      for (std::uint32_t node : split.sides[0]) {
+        if (node >= graph.Stats().nodes) {
+          replay = CorruptionError("a stored split names an identifier the log does not hold");
+          return;
+        }
+        const ProfileIdentifier id = graph.NodeIdentifier(node);
+        moved.push_back(Identifier{id.type, id.value, true, IdentifierSource::kMessage});
+        if (!profile) profile = graph.FindProfile(id.type, id.value);
+      }
+      if (!profile) continue;
+      auto outcome = graph.Split(*profile, moved, split.at, split.after_sequence);
+      if (!outcome.ok()) {
+        replay = outcome.status().WithContext("replaying a stored split");
+        return;
+      }
+      ++replayed_splits;
+    }
+  };
+  Progress progress(options.progress, total);
+  std::size_t events = 0;
+  apply_splits(0);
+  Status s = store->ForEachEvent(0, [&](std::uint64_t sequence, std::string_view json) {
+    auto event = parser.ReadStoredEvent(json);
+    if (!event.ok()) {
+      replay = event.status().WithContext("event " + std::to_string(sequence));
+      return false;
+    }
+    graph.ApplyEvent(*event, sequence);
+    ++events;
+    apply_splits(sequence);
+    progress.Update(sequence, events);
+    return replay.ok();
+  });
+  progress.Update(total, events, /*force=*/true);
+  progress.Finish();
+  if (s.ok()) s = replay;
+  if (!s.ok()) return fail(s);
+  GraphDelta rebuilt;
+  graph.TakeDelta(&rebuilt);
+  SortRecords(rebuilt);
+  const std::size_t differences = CountDifferences(rebuilt, stored.all);
+  const IdentityGraphStats stats = graph.Stats();
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  std::printf(
+      "cdp rebuild: %zu events in %.1f s (%.0f events/s), %zu splits replayed: %zu identifiers, "
+      "%zu edges, %zu profiles, %zu conflicts\n",
+      events, seconds, seconds > 0 ? static_cast<double>(events) / seconds : 0.0, replayed_splits,
+      stats.nodes, stats.edges, stats.profiles, stats.conflicts);
+  if (differences == 0) {
+    std::printf("cdp rebuild: the stored graph is identical to the one rebuilt from the log\n");
+  } else {
+    std::printf("cdp rebuild: the stored graph differs from the log in %zu records\n", differences);
+  }
+  if (!options.check && differences != 0) {
+    if (Status w = store->ReplaceGraph(rebuilt); !w.ok()) return fail(w);
+    std::printf("cdp rebuild: stored graph replaced\n");
+  }
+  if (Status closed = store->Close(); !closed.ok()) return fail(closed);
+  return options.check && differences != 0 ? 1 : 0;
 }
 
 }  // namespace cdp::tools

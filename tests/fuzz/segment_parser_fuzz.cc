@@ -1,5 +1,6 @@
 // Fuzzes the Segment body parser: any bytes, as a /v1/batch body, a /v1/track body and a
-// WebSocket frame, must give a request or a failure that keeps the parser's invariants.
+// WebSocket frame, must give a request or a failure that keeps the parser's invariants, and
+// events whose identifiers ExtractIdentifiers gives back from their stored JSON.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -59,6 +60,21 @@ void CheckResult(bool ok, const ParsedRequest& out, const ParseFailure& failure,
   }
 }
 
+// Each event's identifiers are normalised, in type order, and what ExtractIdentifiers gives
+// back from the stored JSON.
+void CheckIdentifiers(SegmentParser& parser, const ParsedRequest& out) {
+  for (const cdp::Event& e : out.events) {
+    for (std::size_t i = 0; i < e.identifiers.size(); ++i) {
+      const cdp::Identifier& id = e.identifiers[i];
+      Check(!id.value.empty() && id.value.size() <= cdp::kMaxIdentifierValueLength);
+      Check(id.type < cdp::kBuiltinIdentifierTypes);
+      Check(i == 0 || e.identifiers[i - 1].type <= id.type);
+    }
+    auto again = parser.ExtractIdentifiers(e.json);
+    Check(again.ok() && *again == e.identifiers);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -70,6 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ParseFailure batch_failure;
   const bool batch_ok = parser.ParseBatch(input, received_at, &batch, &batch_failure);
   CheckResult(batch_ok, batch, batch_failure, received_at, /*single=*/false);
+  CheckIdentifiers(parser, batch);
 
   // The reused parser keeps no state between calls: the same body gives the same outcome.
   ParsedRequest again;
@@ -90,5 +107,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ParseFailure frame_failure;
   const bool frame_ok = parser.ParseFrame(input, received_at, &frame, &frame_failure);
   CheckResult(frame_ok, frame, frame_failure, received_at, /*single=*/false);
+  CheckIdentifiers(parser, frame);
   return 0;
 }

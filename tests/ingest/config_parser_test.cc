@@ -172,6 +172,112 @@ std::vector<MalformedCase> MalformedCases() {
        "{\"keys\": [{\"key\": \"rk_test\", \"scopes\": [\"read\"], "
        "\"name\": \"\xC0\xAF\"}]}",
        "config"},
+      {"identity is an array", R"({"identity": []})", "identity"},
+      {"identity is null", R"({"identity": null})", "identity"},
+      {"identity twice", R"({"identity": {}, "identity": {}})", "identity"},
+      {"unknown field in identity", R"({"identity": {"type": []}})", "identity"},
+      {"identity types is an object", R"({"identity": {"types": {"name": "passport"}}})",
+       "identity.types"},
+      {"identity type is a string", R"({"identity": {"types": ["passport"]}})",
+       "identity.types[0]"},
+      {"identity type without a name", R"({"identity": {"types": [{"linking": true}]}})",
+       "identity.types[0]"},
+      {"identity type name is a number", R"({"identity": {"types": [{"name": 7}]}})",
+       "identity.types[0].name"},
+      {"identity type name with upper case",
+       R"({"identity": {"types": [{"name": "Passport", "paths": ["traits.passport"]}]}})",
+       "identity.types[0].name"},
+      {"identity type name too long",
+       R"({"identity": {"types": [{"name": ")" + std::string(33, 'p') +
+           R"(", "paths": ["traits.p"]}]}})",
+       "identity.types[0].name"},
+      {"unknown field in an identity type",
+       R"({"identity": {"types": [{"name": "phone", "linking": true, "weight": 2}]}})",
+       "identity.types[0]"},
+      {"identity type configured twice",
+       R"({"identity": {"types": [{"name": "phone"}, {"name": "email"}, {"name": "phone"}]}})",
+       "identity.types[2].name"},
+      {"custom identity type configured twice",
+       R"({"identity": {"types": [{"name": "passport", "paths": ["traits.passport"]},
+                                  {"name": "passport", "paths": ["traits.pp"]}]}})",
+       "identity.types[1].name"},
+      {"custom identity type without paths",
+       R"({"identity": {"types": [{"name": "passport", "linking": true}]}})",
+       "identity.types[0].paths"},
+      {"custom identity type with no path",
+       R"({"identity": {"types": [{"name": "passport", "paths": []}]}})",
+       "identity.types[0].paths"},
+      {"negative max_per_profile", R"({"identity": {"types": [{"name": "email",
+       "max_per_profile": -1}]}})",
+       "identity.types[0].max_per_profile"},
+      {"max_per_profile over 32 bits", R"({"identity": {"types": [{"name": "email",
+       "max_per_profile": 4294967296}]}})",
+       "identity.types[0].max_per_profile"},
+      {"fractional max_per_profile", R"({"identity": {"types": [{"name": "email",
+       "max_per_profile": 1.5}]}})",
+       "identity.types[0].max_per_profile"},
+      {"max_per_profile is a string", R"({"identity": {"types": [{"name": "email",
+       "max_per_profile": "5"}]}})",
+       "identity.types[0].max_per_profile"},
+      {"priority too large", R"({"identity": {"types": [{"name": "email",
+       "priority": 10000000000}]}})",
+       "identity.types[0].priority"},
+      {"linking is a string", R"({"identity": {"types": [{"name": "phone", "linking": "yes"}]}})",
+       "identity.types[0].linking"},
+      {"paths is a string",
+       R"({"identity": {"types": [{"name": "passport", "paths": "traits.passport"}]}})",
+       "identity.types[0].paths"},
+      {"path is a number", R"({"identity": {"types": [{"name": "passport", "paths": [1]}]}})",
+       "identity.types[0].paths[0]"},
+      {"empty path", R"({"identity": {"types": [{"name": "passport", "paths": [""]}]}})",
+       "identity.types[0].paths[0]"},
+      {"path with an empty segment",
+       R"({"identity": {"types": [{"name": "passport", "paths": ["traits..passport"]}]}})",
+       "identity.types[0].paths[0]"},
+      {"path too long",
+       R"({"identity": {"types": [{"name": "passport", "paths": [")" + std::string(257, 'p') +
+           R"("]}]}})",
+       "identity.types[0].paths[0]"},
+      {"path into a server field",
+       R"({"identity": {"types": [{"name": "passport", "paths": ["traits.p", "messageId"]}]}})",
+       "identity.types[0].paths[1]"},
+      {"path into integrations",
+       R"({"identity": {"types": [{"name": "crm_id", "paths": ["integrations.crm.id"]}]}})",
+       "identity.types[0].paths[0]"},
+      {"too many paths",
+       R"({"identity": {"types": [{"name": "passport", "paths": [)" +
+           [] {
+             std::string paths;
+             for (int i = 0; i < 17; ++i) paths += (i == 0 ? "\"p\"" : ",\"p\"");
+             return paths;
+           }() +
+           R"(]}]}})",
+       "identity.types[0].paths"},
+      {"too many identity types",
+       R"({"identity": {"types": [)" +
+           [] {
+             std::string types;
+             for (int i = 0; i < 26; ++i) {
+               types += (i == 0 ? "" : ",");
+               types += R"({"name": "t)" + std::to_string(i) + R"(", "paths": ["traits.t"]})";
+             }
+             return types;
+           }() +
+           R"(]}})",
+       "identity.types[25]"},
+      {"blocked_values is a string", R"({"identity": {"blocked_values": "null"}})",
+       "identity.blocked_values"},
+      {"blocked value is null", R"({"identity": {"blocked_values": ["x", null]}})",
+       "identity.blocked_values[1]"},
+      {"blocked value too long",
+       R"({"identity": {"blocked_values": [")" + std::string(256, 'b') + R"("]}})",
+       "identity.blocked_values[0]"},
+      {"default_region lower case", R"({"identity": {"default_region": "es"}})",
+       "identity.default_region"},
+      {"default_region of three letters", R"({"identity": {"default_region": "ESP"}})",
+       "identity.default_region"},
+      {"default_region is a number", R"({"identity": {"default_region": 34}})",
+       "identity.default_region"},
       {"over kMaxConfigBytes",
        R"({"keys": [], "pad": ")" + std::string(kMaxConfigBytes, 'p') + R"("})", "config"},
   };
@@ -186,6 +292,87 @@ TEST(ParseConfigTest, MalformedInputIsInvalidArgumentNamingThePath) {
     EXPECT_EQ(message.substr(0, c.path.size() + 1), c.path + ":")
         << c.name << ": \"" << message << "\"";
   }
+}
+
+TEST(ParseConfigTest, IdentityDefaultsWhenAbsent) {
+  auto config = ParseConfig(R"({"keys": []})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const IdentityConfig defaults = IdentityConfig::Defaults();
+  ASSERT_EQ(config->identity.types.size(), defaults.types.size());
+  for (std::size_t i = 0; i < defaults.types.size(); ++i) {
+    EXPECT_EQ(config->identity.types[i].name, defaults.types[i].name);
+    EXPECT_EQ(config->identity.types[i].linking, defaults.types[i].linking);
+  }
+  EXPECT_EQ(config->identity.blocked_values, defaults.blocked_values);
+  EXPECT_EQ(config->identity.default_region, "ES");
+  auto empty = ParseConfig(R"({"identity": {}})");
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ(empty->identity.types.size(), kBuiltinIdentifierTypes);
+  EXPECT_EQ(empty->identity.blocked_values, defaults.blocked_values);
+}
+
+TEST(ParseConfigTest, IdentitySectionOverridesBuiltinsAndAddsCustomTypes) {
+  auto config = ParseConfig(R"({
+    "identity": {
+      "types": [
+        {"name": "passport", "max_per_profile": 1, "priority": 95, "linking": true,
+         "paths": ["traits.passport", "context.traits.passport"]},
+        {"name": "phone", "linking": true},
+        {"name": "national_id", "paths": ["traits.dni"]},
+        {"name": "nuss", "linking": false, "paths": ["properties.nuss"]}
+      ],
+      "blocked_values": ["sin datos", "99999999R"],
+      "default_region": "PT"
+    },
+    "keys": [{"key": "rk_test", "scopes": ["read"]}]})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const IdentityConfig& identity = config->identity;
+  EXPECT_TRUE(identity.Validate().ok());
+  const IdentityConfig defaults = IdentityConfig::Defaults();
+  ASSERT_EQ(identity.types.size(), kBuiltinIdentifierTypes + 2);
+  // Only the fields given change.
+  const IdentifierRule& phone = identity.types[kPhone];
+  EXPECT_TRUE(phone.linking);
+  EXPECT_EQ(phone.max_per_profile, defaults.types[kPhone].max_per_profile);
+  EXPECT_EQ(phone.priority, defaults.types[kPhone].priority);
+  const IdentifierRule& national_id = identity.types[kNationalId];
+  EXPECT_EQ(national_id.paths, std::vector<std::string>{"traits.dni"});
+  EXPECT_EQ(national_id.max_per_profile, 1u);
+  EXPECT_TRUE(national_id.linking);
+  // Custom types follow the built-ins in the order given.
+  ASSERT_EQ(identity.FindType("passport"), IdentifierType{7});
+  const IdentifierRule& passport = identity.types[7];
+  EXPECT_EQ(passport.max_per_profile, 1u);
+  EXPECT_EQ(passport.priority, 95);
+  EXPECT_TRUE(passport.linking);
+  EXPECT_EQ(passport.paths,
+            (std::vector<std::string>{"traits.passport", "context.traits.passport"}));
+  ASSERT_EQ(identity.FindType("nuss"), IdentifierType{8});
+  const IdentifierRule& nuss = identity.types[8];
+  EXPECT_FALSE(nuss.linking);
+  EXPECT_EQ(nuss.max_per_profile, 0u);
+  EXPECT_EQ(nuss.priority, 0);
+  // Blocked values are added to the defaults.
+  std::vector<std::string> blocked = defaults.blocked_values;
+  blocked.push_back("sin datos");
+  blocked.push_back("99999999R");
+  EXPECT_EQ(identity.blocked_values, blocked);
+  EXPECT_EQ(identity.default_region, "PT");
+}
+
+TEST(ParseConfigTest, IdentityErrorsNameTheField) {
+  auto config = ParseConfig(R"({"identity": {"types": [{"name": "phone", "weight": 2}]}})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(), "identity.types[0]: unknown field 'weight'");
+  config = ParseConfig(R"({"identity": {"types": [{"name": "passport"}]}})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "identity.types[0].paths: a custom type needs at least one path");
+  config = ParseConfig(R"({"identity": {"types": [{"name": "p", "paths": ["sentAt"]}]}})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "identity.types[0].paths[0]: 'sentAt' is set by the server; identifiers cannot be "
+            "read there");
 }
 
 TEST(ParseConfigTest, UnknownScopeMessageNamesTheScopePath) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -61,6 +62,17 @@ class FakeEventStore final : public EventStore {
     return log_.size();
   }
 
+  Status CommitGraph(const GraphDelta& delta, const CommitOptions&) override {
+    std::lock_guard lock(mu_);
+    graph_commits_.push_back(delta.nodes.size());
+    return Status::Ok();
+  }
+
+  std::uint64_t LastSequence() const override {
+    std::lock_guard lock(mu_);
+    return log_.size();
+  }
+
   // Makes the `n`th Commit (1-based) fail with kIoError, storing nothing.
   void FailCommit(std::size_t n) {
     std::lock_guard lock(mu_);
@@ -108,6 +120,7 @@ class FakeEventStore final : public EventStore {
   std::vector<std::string> log_;
   std::vector<std::size_t> group_sizes_;
   std::vector<bool> syncs_;
+  std::vector<std::size_t> graph_commits_;
   std::size_t attempts_ = 0;
   std::size_t fail_commit_ = 0;
   std::size_t block_commit_ = 0;
@@ -273,6 +286,49 @@ TEST_F(IngestWriterTest, RequestsAreCommittedInSubmissionOrder) {
     EXPECT_TRUE(outcome.status.ok());
     EXPECT_EQ(outcome.stored, static_cast<std::size_t>(1 + r % 3));
   }
+}
+
+TEST_F(IngestWriterTest, TasksRunInQueueOrderBetweenGroupCommits) {
+  StartWriter(WriterOptions());
+  store_.BlockCommit(1);
+  ASSERT_TRUE(writer_->Submit(Events({"first"}), outcomes_.For(0)).ok());
+  ASSERT_TRUE(store_.WaitUntilBlocked());
+  // Queued behind the blocked commit: a request, a task, another request.
+  ASSERT_TRUE(writer_->Submit(Events({"before"}), outcomes_.For(1)).ok());
+  std::vector<std::string> seen_by_task;
+  std::uint64_t sequence_seen = 0;
+  std::atomic<bool> task_done{false};
+  Status task_status = InternalError("not run");
+  ASSERT_TRUE(writer_
+                  ->SubmitTask(
+                      [&](EventStore& store) {
+                        seen_by_task = store_.Log();
+                        sequence_seen = store.LastSequence();
+                        return IoError("injected task failure");
+                      },
+                      [&](const Status& s) {
+                        task_status = s;
+                        task_done = true;
+                      })
+                  .ok());
+  ASSERT_TRUE(writer_->Submit(Events({"after"}), outcomes_.For(2)).ok());
+  store_.Release();
+  ASSERT_TRUE(outcomes_.WaitFor(3));
+  EXPECT_TRUE(task_done.load());
+  // The task saw exactly the requests queued before it, and its failure is its own.
+  EXPECT_EQ(seen_by_task, (std::vector<std::string>{"first", "before"}));
+  EXPECT_EQ(sequence_seen, 2u);
+  EXPECT_EQ(task_status.code(), StatusCode::kIoError);
+  EXPECT_EQ(store_.Log(), (std::vector<std::string>{"first", "before", "after"}));
+  for (const auto& [request, outcome] : outcomes_.Get()) EXPECT_TRUE(outcome.status.ok());
+}
+
+TEST_F(IngestWriterTest, TasksAreRefusedOnceStopped) {
+  StartWriter(WriterOptions());
+  writer_->Stop();
+  EXPECT_EQ(
+      writer_->SubmitTask([](EventStore&) { return Status::Ok(); }, [](const Status&) {}).code(),
+      StatusCode::kUnavailable);
 }
 
 TEST_F(IngestWriterTest, RequestsQueuedBehindACommitAreCommittedTogether) {

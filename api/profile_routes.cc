@@ -1,0 +1,261 @@
+#include "api/profile_routes.h"
+
+#include <algorithm>
+#include <charconv>
+#include <future>
+#include <memory>
+#include <utility>
+
+#include "cdp/json_writer.h"
+#include "cdp/time_format.h"
+#include "ingest/profile_requests.h"
+
+namespace cdp::api {
+namespace {
+
+constexpr std::string_view kProfilePrefix = "p_";
+
+std::string FormatSeconds(std::uint32_t seconds) {
+  return FormatIso8601(Timestamp(std::chrono::seconds(seconds)));
+}
+
+std::string_view TypeName(const IdentityConfig& config, IdentifierType type) {
+  return type < config.types.size() ? std::string_view(config.types[type].name)
+                                    : std::string_view("unknown");
+}
+
+}  // namespace
+
+std::string FormatProfileId(std::uint64_t id) {
+  return std::string(kProfilePrefix) + std::to_string(id);
+}
+
+std::optional<std::uint64_t> ParseProfileId(std::string_view text) {
+  if (!text.starts_with(kProfilePrefix)) return std::nullopt;
+  text.remove_prefix(kProfilePrefix.size());
+  if (text.empty() || text.size() > 19 || text.front() == '0') return std::nullopt;
+  std::uint64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
+}
+
+ProfileService::ProfileService(IdentityConfig config, IdentityService* identity,
+                               storage::Store* store, ingest::IngestWriter* writer,
+                               const PhoneNormalizer* phones, bool sync)
+    : config_(std::move(config)),
+      identity_(identity),
+      store_(store),
+      writer_(writer),
+      phones_(phones),
+      sync_(sync) {}
+
+void ProfileService::AddRoutes(Router& router) {
+  router.Add("GET", "/v1/profiles/{ref}", Scope::kRead,
+             [this](HttpRequest&& request, Responder respond) {
+               HandleGet(std::move(request), std::move(respond));
+             });
+  router.Add("GET", "/v1/profiles/{ref}/links", Scope::kRead,
+             [this](HttpRequest&& request, Responder respond) {
+               HandleLinks(std::move(request), std::move(respond));
+             });
+  router.Add("POST", "/v1/profiles/{ref}/split", Scope::kAdmin,
+             [this](HttpRequest&& request, Responder respond) {
+               HandleSplit(std::move(request), std::move(respond));
+             });
+}
+
+Result<std::uint64_t> ProfileService::Resolve(std::string_view ref) const {
+  if (ref.find(':') == std::string_view::npos) {
+    const std::optional<std::uint64_t> id = ParseProfileId(ref);
+    if (!id) {
+      return InvalidArgumentError("profile reference: expected a profile id (p_N) or type:value");
+    }
+    auto active = identity_->Read([&](const IdentityGraph& g) { return g.ResolveProfileId(*id); });
+    if (!active) return NotFoundError("no such profile");
+    return *active;
+  }
+  CDP_ASSIGN_OR_RETURN(Identifier id, ParseIdentifierRef(config_, ref, phones_));
+  auto profile =
+      identity_->Read([&](const IdentityGraph& g) { return g.FindProfile(id.type, id.value); });
+  if (!profile) return NotFoundError("no profile has this identifier");
+  return *profile;
+}
+
+std::optional<ProfileView> ProfileService::ViewOf(std::uint64_t id) const {
+  // Resolved under the same lock as the read: the writer may merge the profile away between
+  // two locks.
+  return identity_->Read([&](const IdentityGraph& g) -> std::optional<ProfileView> {
+    const std::optional<std::uint64_t> active = g.ResolveProfileId(id);
+    if (!active) return std::nullopt;
+    return g.View(*active);
+  });
+}
+
+void ProfileService::WriteProfile(JsonWriter& w, const ProfileView& view,
+                                  const std::optional<ProfileRecord>& record) const {
+  const IdentityConfig& config = config_;
+  std::uint32_t updated = 0;
+  w.BeginObject();
+  w.Key("id").String(FormatProfileId(view.id));
+  w.Key("identifiers").BeginArray();
+  for (const ProfileIdentifier& id : view.identifiers) {
+    updated = std::max(updated, id.last_seen);
+    w.BeginObject();
+    w.Key("type").String(TypeName(config, id.type));
+    w.Key("value").String(id.value);
+    w.Key("first_seen").String(FormatSeconds(id.first_seen));
+    w.Key("last_seen").String(FormatSeconds(id.last_seen));
+    w.EndObject();
+  }
+  w.EndArray();
+  // Traits and their sources come with the profile store (issue 6); the identity graph keeps
+  // identifiers only.
+  w.Key("traits").BeginObject().EndObject();
+  w.Key("trait_sources").BeginObject().EndObject();
+  if (record) w.Key("created_at").String(FormatIso8601(record->created_at));
+  w.Key("updated_at").String(FormatSeconds(updated));
+  w.Key("merged_ids").BeginArray();
+  for (std::uint64_t m : view.merged_ids) w.String(FormatProfileId(m));
+  w.EndArray();
+  w.EndObject();
+}
+
+Result<std::string> ProfileService::RenderProfile(std::uint64_t id) const {
+  const std::optional<ProfileView> view = ViewOf(id);
+  if (!view) return NotFoundError("no such profile");
+  CDP_ASSIGN_OR_RETURN(std::optional<ProfileRecord> record, store_->GetProfile(view->id));
+  JsonWriter w;
+  WriteProfile(w, *view, record);
+  return w.Release();
+}
+
+void ProfileService::HandleGet(HttpRequest&& request, Responder respond) const {
+  auto id = Resolve(*request.PathParam("ref"));
+  if (!id.ok()) return respond(ErrorResponse(id.status()));
+  auto rendered = RenderProfile(*id);
+  if (!rendered.ok()) return respond(ErrorResponse(rendered.status()));
+  respond(JsonResponse(std::move(rendered).value()));
+}
+
+void ProfileService::HandleLinks(HttpRequest&& request, Responder respond) const {
+  auto id = Resolve(*request.PathParam("ref"));
+  if (!id.ok()) return respond(ErrorResponse(id.status()));
+  struct Snapshot {
+    ProfileView view;
+    std::vector<ProfileIdentifier> ends;  // per edge: a then b
+  };
+  const std::optional<Snapshot> found =
+      identity_->Read([&](const IdentityGraph& g) -> std::optional<Snapshot> {
+        const std::optional<std::uint64_t> active = g.ResolveProfileId(*id);
+        if (!active) return std::nullopt;
+        Snapshot s{g.View(*active), {}};
+        for (const ProfileEdge& e : s.view.edges) {
+          s.ends.push_back(g.NodeIdentifier(e.a));
+          s.ends.push_back(g.NodeIdentifier(e.b));
+        }
+        return s;
+      });
+  if (!found) return respond(ErrorResponse(NotFoundError("no such profile")));
+  const Snapshot& snap = *found;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  pairs.reserve(snap.view.edges.size());
+  for (const ProfileEdge& e : snap.view.edges) pairs.emplace_back(e.a, e.b);
+  std::vector<std::optional<EdgeRecord>> records;
+  if (Status s = store_->GetEdges(pairs, &records); !s.ok()) return respond(ErrorResponse(s));
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("profile_id").String(FormatProfileId(snap.view.id));
+  w.Key("links").BeginArray();
+  for (std::size_t i = 0; i < snap.view.edges.size(); ++i) {
+    w.BeginObject();
+    for (int end = 0; end < 2; ++end) {
+      const ProfileIdentifier& node = snap.ends[2 * i + static_cast<std::size_t>(end)];
+      std::string ref(TypeName(config_, node.type));
+      ref += ':';
+      ref += node.value;
+      w.Key(end == 0 ? "from" : "to").String(ref);
+    }
+    const EdgeState state = records[i] ? records[i]->state : snap.view.edges[i].state;
+    w.Key("state").String(EdgeStateName(state));
+    if (records[i]) {
+      w.Key("rule").String(LinkRuleName(records[i]->rule));
+      w.Key("message_id").String(records[i]->evidence_message);
+      w.Key("at").String(FormatIso8601(records[i]->evidence_time));
+      w.Key("sequence").Uint(records[i]->evidence_sequence);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  respond(JsonResponse(w.Release()));
+}
+
+void ProfileService::HandleSplit(HttpRequest&& request, Responder respond) {
+  auto id = Resolve(*request.PathParam("ref"));
+  if (!id.ok()) return respond(ErrorResponse(id.status()));
+  auto refs = ingest::ParseSplitRequest(request.body);
+  if (!refs.ok()) return respond(ErrorResponse(refs.status()));
+  std::vector<Identifier> identifiers;
+  for (const std::string& ref : *refs) {
+    auto identifier = ParseIdentifierRef(config_, ref, phones_);
+    if (!identifier.ok())
+      return respond(ErrorResponse(identifier.status().WithContext("identifiers")));
+    identifiers.push_back(std::move(identifier).value());
+  }
+
+  // The split runs on the writer thread so that it is ordered with event writes and its graph
+  // changes are written before the answer.
+  struct Job {
+    std::uint64_t profile;
+    std::vector<Identifier> identifiers;
+    Result<SplitOutcome> outcome = InternalError("not run");
+  };
+  auto job = std::make_shared<Job>(Job{*id, std::move(identifiers)});
+  auto shared_respond = std::make_shared<Responder>(std::move(respond));
+  const bool sync = sync_;
+  Status queued = writer_->SubmitTask(
+      [this, job, sync](EventStore& store) -> Status {
+        GraphDelta delta;
+        job->outcome = identity_->Write(
+            [&](IdentityGraph& g) {
+              return g.Split(job->profile, job->identifiers, SystemClock::Default().Now(),
+                             store.LastSequence());
+            },
+            &delta);
+        if (!job->outcome.ok() || delta.empty()) return Status::Ok();
+        Status written = store.CommitGraph(delta, CommitOptions{sync, nullptr});
+        if (!written.ok()) {
+          identity_->Abandon();
+          job->outcome = written;
+        }
+        return written;
+      },
+      [this, job, shared_respond](const Status&) {
+        if (!job->outcome.ok()) return (*shared_respond)(ErrorResponse(job->outcome.status()));
+        // {"original": kept, "created": the new profile}; when the moved identifiers share no
+        // link among themselves they form several new profiles: the others in "also_created".
+        JsonWriter w;
+        w.BeginObject();
+        auto kept = RenderProfile(job->outcome->kept);
+        if (!kept.ok()) return (*shared_respond)(ErrorResponse(kept.status()));
+        w.Key("original").Raw(*kept);
+        const std::vector<std::uint64_t>& created = job->outcome->split_off;
+        for (std::size_t i = 0; i < created.size(); ++i) {
+          auto rendered = RenderProfile(created[i]);
+          if (!rendered.ok()) return (*shared_respond)(ErrorResponse(rendered.status()));
+          if (i == 0) {
+            w.Key("created").Raw(*rendered);
+            if (created.size() > 1) w.Key("also_created").BeginArray();
+          } else {
+            w.Raw(*rendered);
+          }
+        }
+        if (created.size() > 1) w.EndArray();
+        w.EndObject();
+        (*shared_respond)(JsonResponse(w.Release()));
+      });
+  if (!queued.ok()) (*shared_respond)(ErrorResponse(queued));
+}
+
+}  // namespace cdp::api

@@ -1,0 +1,108 @@
+// The durable form of the identity graph: the records the graph asks storage to write with each
+// group of events (so that the graph on disk always matches the event log) and hands back to
+// the graph at start-up. Key and value layouts are storage's business (storage/FORMAT.md).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cdp/clock.h"
+#include "cdp/identifier.h"
+
+namespace cdp {
+
+// Why two identifiers are linked.
+enum class LinkRule : std::uint8_t {
+  kCoOccurrence = 0,  // both appeared in one event
+  kAlias = 1,         // an alias event (previousId -> userId)
+};
+std::string_view LinkRuleName(LinkRule rule);
+
+enum class EdgeState : std::uint8_t {
+  kLinked = 0,   // part of its profile
+  kRefused = 1,  // asserted, but linking would break an identifier limit or a cannot-link
+  kRemoved = 2,  // cut by a split; never links again
+};
+std::string_view EdgeStateName(EdgeState state);
+
+// One identifier node: its value, when it was seen and the profile it belongs to.
+struct NodeRecord {
+  std::uint32_t node = 0;
+  IdentifierType type = kUserId;
+  std::string value;
+  // XXH3-64 (unseeded) of the type byte followed by the value; checked at load.
+  std::uint64_t hash = 0;
+  // Earliest and latest event timestamps that carried it, in seconds since the epoch.
+  std::uint32_t first_seen = 0;
+  std::uint32_t last_seen = 0;
+  std::uint64_t profile = 0;
+};
+
+// One edge, with the evidence that first asserted it (the earliest by event timestamp, ties by
+// messageId hash: the same whatever order events arrive in).
+struct EdgeRecord {
+  std::uint32_t a = 0;  // a < b
+  std::uint32_t b = 0;
+  EdgeState state = EdgeState::kLinked;
+  LinkRule rule = LinkRule::kCoOccurrence;
+  Timestamp evidence_time;              // the asserting event's timestamp
+  std::string evidence_message;         // its messageId
+  std::uint64_t evidence_sequence = 0;  // its position in the event log
+  // Only `state` changed and the evidence fields are not filled in: storage keeps the stored
+  // evidence and rewrites the state.
+  bool state_only = false;
+};
+
+enum class ProfileState : std::uint8_t { kActive = 0, kMerged = 1 };
+
+struct ProfileRecord {
+  std::uint64_t id = 0;
+  ProfileState state = ProfileState::kActive;
+  std::uint64_t merged_into = 0;  // for kMerged: the profile that absorbed it
+  Timestamp created_at;           // the timestamp of the event (or split) that created it
+};
+
+// A cannot-link constraint recorded by a split: no node of one side may ever share a profile
+// with a node of the other.
+struct CannotLinkRecord {
+  std::uint32_t id = 0;
+  std::array<std::vector<std::uint32_t>, 2> sides;
+  Timestamp at;
+  // The sequence of the last event stored before the split that recorded it: rebuilding the
+  // graph from the log replays the split right after that event.
+  std::uint64_t after_sequence = 0;
+};
+
+// What one batch of graph changes writes. Each record is the full current state of its item;
+// an item appears at most once per delta.
+struct GraphDelta {
+  std::vector<NodeRecord> nodes;
+  std::vector<EdgeRecord> edges;
+  std::vector<ProfileRecord> profiles;
+  std::vector<CannotLinkRecord> cannot_links;
+
+  bool empty() const {
+    return nodes.empty() && edges.empty() && profiles.empty() && cannot_links.empty();
+  }
+  void clear() {
+    nodes.clear();
+    edges.clear();
+    profiles.clear();
+    cannot_links.clear();
+  }
+};
+
+// Receives the stored graph records at start-up (storage's LoadGraph), in any order.
+class GraphRecordSink {
+ public:
+  virtual ~GraphRecordSink() = default;
+  virtual void OnNode(const NodeRecord& record) = 0;
+  virtual void OnEdge(const EdgeRecord& record) = 0;
+  virtual void OnProfile(const ProfileRecord& record) = 0;
+  virtual void OnCannotLink(const CannotLinkRecord& record) = 0;
+};
+
+}  // namespace cdp

@@ -1,0 +1,1189 @@
+#include "cdp/identity_graph.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <tuple>
+#include <utility>
+
+namespace cdp {
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+// Types with a per-profile limit get a counter slot in each cluster; more are refused by
+// IdentityConfig::Validate.
+constexpr std::size_t kMaxLimitedTypes = 12;
+constexpr std::uint8_t kNoSlot = 0xff;
+
+// Node flags.
+constexpr std::uint8_t kNodeDirty = 1;
+constexpr std::uint8_t kNodeHasTags = 2;
+
+// Cluster flags.
+constexpr std::uint8_t kClusterConflicted = 1;  // a node of it has a refused edge
+constexpr std::uint8_t kClusterHasTags = 2;     // cannot-link tags (cluster_tags)
+constexpr std::uint8_t kClusterFree = 4;
+
+// Profile slots: a cluster index, or a redirect to the profile that absorbed it.
+constexpr std::uint32_t kRedirect = 0x8000'0000u;
+// Profile slots while loading: not yet seen, and active with its cluster still to be built.
+constexpr std::uint32_t kLoadMissing = 0x7fff'ffffu;
+constexpr std::uint32_t kLoadActive = 0x7fff'fffeu;
+
+// Edge order keys: 42 bits of milliseconds since the epoch, 20 bits of messageId hash, and the
+// state in the top two bits.
+constexpr std::uint64_t kOrderMask = (std::uint64_t{1} << 62) - 1;
+constexpr int kStateShift = 62;
+constexpr std::int64_t kMaxOrderMillis = (std::int64_t{1} << 42) - 1;
+
+std::uint32_t Seconds(Timestamp t) {
+  const std::int64_t s =
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  if (s < 0) return 0;
+  if (s > std::numeric_limits<std::uint32_t>::max())
+    return std::numeric_limits<std::uint32_t>::max();
+  return static_cast<std::uint32_t>(s);
+}
+
+std::uint64_t OrderKey(Timestamp t, std::string_view message_id) {
+  std::int64_t ms = t.time_since_epoch().count();
+  ms = std::clamp<std::int64_t>(ms, 0, kMaxOrderMillis);
+  const std::uint64_t h = XXH3_64bits(message_id.data(), message_id.size());
+  return (static_cast<std::uint64_t>(ms) << 20) | (h & 0xFFFFF);
+}
+
+struct Node {
+  std::uint32_t value_off = 0;
+  std::uint16_t value_len = 0;
+  IdentifierType type = 0;
+  std::uint8_t flags = 0;
+  std::uint32_t parent = 0;
+  std::uint32_t next = 0;  // circular list of the cluster's members
+  std::uint32_t first_edge = kNone;
+  std::uint32_t first_seen = 0;
+  std::uint32_t last_seen = 0;
+  std::uint32_t cluster = kNone;  // at roots
+};
+static_assert(sizeof(Node) == 32);
+
+struct Edge {
+  std::uint32_t a = 0;  // a < b
+  std::uint32_t b = 0;
+  std::uint32_t next_a = kNone;  // next edge of a
+  std::uint32_t next_b = kNone;  // next edge of b
+  std::uint64_t order = 0;       // state << 62 | order key
+
+  EdgeState state() const { return static_cast<EdgeState>(order >> kStateShift); }
+  std::uint64_t key() const { return order & kOrderMask; }
+  void set_state(EdgeState s) { order = key() | (static_cast<std::uint64_t>(s) << kStateShift); }
+  std::uint32_t next_of(std::uint32_t node) const { return node == a ? next_a : next_b; }
+};
+static_assert(sizeof(Edge) == 24);
+
+struct Cluster {
+  std::uint32_t profile = 0;
+  std::uint32_t size = 0;
+  std::uint32_t root = 0;
+  std::uint8_t flags = 0;
+  std::array<std::uint8_t, kMaxLimitedTypes> counts{};
+};
+
+struct PendingEvidence {
+  LinkRule rule = LinkRule::kCoOccurrence;
+  Timestamp time;
+  std::string message_id;
+  std::uint64_t sequence = 0;
+};
+
+// A (type, value) look-up key for the node index.
+struct IdentKey {
+  IdentifierType type;
+  std::string_view value;
+};
+
+}  // namespace
+
+std::string_view LinkRuleName(LinkRule rule) {
+  switch (rule) {
+    case LinkRule::kCoOccurrence: return "co_occurrence";
+    case LinkRule::kAlias: return "alias";
+  }
+  return "unknown";
+}
+
+std::string_view EdgeStateName(EdgeState state) {
+  switch (state) {
+    case EdgeState::kLinked: return "linked";
+    case EdgeState::kRefused: return "refused";
+    case EdgeState::kRemoved: return "removed";
+  }
+  return "unknown";
+}
+
+std::uint64_t IdentityGraph::HashIdentifier(IdentifierType type, std::string_view value) {
+  std::array<char, kMaxIdentifierValueLength + 1> buffer;
+  if (value.size() >= buffer.size()) {
+    std::string joined(1, static_cast<char>(type));
+    joined.append(value);
+    return XXH3_64bits(joined.data(), joined.size());
+  }
+  buffer[0] = static_cast<char>(type);
+  std::copy(value.begin(), value.end(), buffer.begin() + 1);
+  return XXH3_64bits(buffer.data(), value.size() + 1);
+}
+
+struct IdentityGraph::Rep {
+  IdentityConfig config;
+  IdentityGraphOptions options;
+  std::array<std::uint8_t, kMaxIdentifierTypes> slot_of_type{};
+  std::array<std::uint32_t, kMaxLimitedTypes> slot_limit{};
+  std::size_t limited_slots = 0;
+
+  std::vector<Node> nodes;
+  std::vector<char> arena;
+  std::vector<Edge> edges;
+  std::vector<Cluster> clusters;
+  std::vector<std::uint32_t> free_clusters;
+  std::vector<std::uint32_t> profile_slot{0};  // by profile id; id 0 is never issued
+  std::vector<std::uint32_t> profile_created{0};
+  absl::flat_hash_map<std::uint32_t, std::vector<std::uint32_t>> merged_lists;
+  absl::flat_hash_map<std::uint32_t, std::vector<std::uint32_t>> node_tags;
+  absl::flat_hash_map<std::uint32_t, std::vector<std::uint32_t>> cluster_tags;
+  std::uint32_t next_cannot_link = 1;
+
+  struct NodeHash {
+    using is_transparent = void;
+    const Rep* rep;
+    std::size_t operator()(std::uint32_t node) const { return (*this)(rep->Key(node)); }
+    std::size_t operator()(const IdentKey& k) const { return HashIdentifier(k.type, k.value); }
+  };
+  struct NodeEq {
+    using is_transparent = void;
+    const Rep* rep;
+    bool operator()(std::uint32_t x, std::uint32_t y) const { return x == y; }
+    bool operator()(std::uint32_t x, const IdentKey& k) const { return Same(rep->Key(x), k); }
+    bool operator()(const IdentKey& k, std::uint32_t x) const { return Same(rep->Key(x), k); }
+    static bool Same(const IdentKey& x, const IdentKey& y) {
+      return x.type == y.type && x.value == y.value;
+    }
+  };
+  absl::flat_hash_set<std::uint32_t, NodeHash, NodeEq> index{0, NodeHash{this}, NodeEq{this}};
+
+  struct EdgeHash {
+    using is_transparent = void;
+    const Rep* rep;
+    std::size_t operator()(std::uint32_t e) const {
+      return (*this)(Pair(rep->edges[e].a, rep->edges[e].b));
+    }
+    std::size_t operator()(std::uint64_t pair) const { return XXH3_64bits(&pair, sizeof pair); }
+  };
+  struct EdgeEq {
+    using is_transparent = void;
+    const Rep* rep;
+    bool operator()(std::uint32_t x, std::uint32_t y) const { return x == y; }
+    bool operator()(std::uint32_t e, std::uint64_t pair) const {
+      return Pair(rep->edges[e].a, rep->edges[e].b) == pair;
+    }
+    bool operator()(std::uint64_t pair, std::uint32_t e) const { return (*this)(e, pair); }
+  };
+  absl::flat_hash_set<std::uint32_t, EdgeHash, EdgeEq> edge_index{0, EdgeHash{this}, EdgeEq{this}};
+
+  // Pending changes for TakeDelta.
+  std::vector<std::uint32_t> dirty_nodes;
+  absl::flat_hash_map<std::uint32_t, PendingEvidence> dirty_evidence;
+  absl::flat_hash_set<std::uint32_t> dirty_edge_states;
+  absl::flat_hash_set<std::uint32_t> dirty_profiles;
+  std::vector<CannotLinkRecord> pending_cannot_links;
+
+  // Loading.
+  std::vector<std::uint32_t> load_profile;  // by node
+  std::vector<std::uint8_t> load_seen;      // by node
+  Status load_error;
+
+  IdentityGraphStats stats;
+
+  explicit Rep(const IdentityConfig& c, const IdentityGraphOptions& o) : config(c), options(o) {
+    slot_of_type.fill(kNoSlot);
+    for (std::size_t t = 0; t < config.types.size() && t < kMaxIdentifierTypes; ++t) {
+      const IdentifierRule& rule = config.types[t];
+      if (rule.max_per_profile == 0 || limited_slots == kMaxLimitedTypes) continue;
+      slot_of_type[t] = static_cast<std::uint8_t>(limited_slots);
+      slot_limit[limited_slots] = std::min<std::uint32_t>(rule.max_per_profile, 254);
+      ++limited_slots;
+    }
+  }
+
+  static std::uint64_t Pair(std::uint32_t a, std::uint32_t b) {
+    if (a > b) std::swap(a, b);
+    return (std::uint64_t{a} << 32) | b;
+  }
+
+  IdentKey Key(std::uint32_t node) const {
+    const Node& n = nodes[node];
+    return IdentKey{n.type, std::string_view(arena.data() + n.value_off, n.value_len)};
+  }
+  std::string_view Value(std::uint32_t node) const { return Key(node).value; }
+  std::uint64_t NodeHashOf(std::uint32_t node) const {
+    const IdentKey k = Key(node);
+    return HashIdentifier(k.type, k.value);
+  }
+
+  // Union-find. The const version does not compress (readers run concurrently).
+  std::uint32_t FindConst(std::uint32_t x) const {
+    while (nodes[x].parent != x) x = nodes[x].parent;
+    return x;
+  }
+  std::uint32_t Find(std::uint32_t x) {
+    while (nodes[x].parent != x) {
+      nodes[x].parent = nodes[nodes[x].parent].parent;
+      x = nodes[x].parent;
+    }
+    return x;
+  }
+  Cluster& ClusterOf(std::uint32_t root) { return clusters[nodes[root].cluster]; }
+
+  void MarkNode(std::uint32_t node) {
+    if ((nodes[node].flags & kNodeDirty) == 0) {
+      nodes[node].flags |= kNodeDirty;
+      dirty_nodes.push_back(node);
+    }
+  }
+
+  std::uint32_t NewCluster() {
+    if (!free_clusters.empty()) {
+      const std::uint32_t c = free_clusters.back();
+      free_clusters.pop_back();
+      clusters[c] = Cluster{};
+      return c;
+    }
+    clusters.emplace_back();
+    return static_cast<std::uint32_t>(clusters.size() - 1);
+  }
+  void FreeCluster(std::uint32_t c) {
+    clusters[c].flags = kClusterFree;
+    cluster_tags.erase(c);
+    free_clusters.push_back(c);
+  }
+
+  std::uint32_t NewProfile(std::uint32_t cluster, std::uint32_t created) {
+    const auto id = static_cast<std::uint32_t>(profile_slot.size());
+    profile_slot.push_back(cluster);
+    profile_created.push_back(created);
+    dirty_profiles.insert(id);
+    ++stats.profiles;
+    return id;
+  }
+
+  void AddCount(Cluster& c, IdentifierType type) {
+    const std::uint8_t slot = slot_of_type[type];
+    if (slot != kNoSlot && c.counts[slot] < 255) ++c.counts[slot];
+  }
+
+  std::uint32_t CreateNode(IdentifierType type, std::string_view value, std::uint32_t seen) {
+    const auto id = static_cast<std::uint32_t>(nodes.size());
+    Node n;
+    n.value_off = static_cast<std::uint32_t>(arena.size());
+    n.value_len = static_cast<std::uint16_t>(value.size());
+    n.type = type;
+    n.parent = id;
+    n.next = id;
+    n.first_seen = seen;
+    n.last_seen = seen;
+    arena.insert(arena.end(), value.begin(), value.end());
+    nodes.push_back(n);
+    const std::uint32_t c = NewCluster();
+    Cluster& cl = clusters[c];
+    cl.root = id;
+    cl.size = 1;
+    AddCount(cl, type);
+    nodes[id].cluster = c;
+    cl.profile = NewProfile(c, seen);
+    index.insert(id);
+    MarkNode(id);
+    ++stats.nodes;
+    return id;
+  }
+
+  std::uint32_t FindOrCreateNode(IdentifierType type, std::string_view value, std::uint32_t seen) {
+    auto it = index.find(IdentKey{type, value});
+    if (it == index.end()) return CreateNode(type, value, seen);
+    Node& n = nodes[*it];
+    if (seen < n.first_seen || seen > n.last_seen) {
+      n.first_seen = std::min(n.first_seen, seen);
+      n.last_seen = std::max(n.last_seen, seen);
+      MarkNode(*it);
+    }
+    return *it;
+  }
+
+  std::uint32_t FindEdge(std::uint32_t a, std::uint32_t b) const {
+    auto it = edge_index.find(Pair(a, b));
+    return it == edge_index.end() ? kNone : *it;
+  }
+
+  std::uint32_t AddEdge(std::uint32_t a, std::uint32_t b, std::uint64_t key, EdgeState state) {
+    if (a > b) std::swap(a, b);
+    const auto e = static_cast<std::uint32_t>(edges.size());
+    Edge edge;
+    edge.a = a;
+    edge.b = b;
+    edge.order = key;
+    edge.set_state(state);
+    edge.next_a = nodes[a].first_edge;
+    edge.next_b = nodes[b].first_edge;
+    edges.push_back(edge);
+    nodes[a].first_edge = e;
+    nodes[b].first_edge = e;
+    edge_index.insert(e);
+    ++stats.edges;
+    if (state == EdgeState::kRefused) ++stats.conflicts;
+    return e;
+  }
+
+  bool TagsCompatible(const std::vector<std::uint32_t>& x,
+                      const std::vector<std::uint32_t>& y) const {
+    // Tags are id * 2 + side; sorted. Incompatible when one holds t and the other t ^ 1.
+    for (std::uint32_t t : x) {
+      if (std::binary_search(y.begin(), y.end(), t ^ 1u)) return false;
+    }
+    return true;
+  }
+
+  bool CanUnion(std::uint32_t ca, std::uint32_t cb) const {
+    const Cluster& a = clusters[ca];
+    const Cluster& b = clusters[cb];
+    for (std::size_t s = 0; s < limited_slots; ++s) {
+      if (std::uint32_t{a.counts[s]} + b.counts[s] > slot_limit[s]) return false;
+    }
+    if ((a.flags & kClusterHasTags) && (b.flags & kClusterHasTags)) {
+      return TagsCompatible(cluster_tags.at(ca), cluster_tags.at(cb));
+    }
+    return true;
+  }
+
+  static void MergeSorted(std::vector<std::uint32_t>& into,
+                          const std::vector<std::uint32_t>& from) {
+    std::vector<std::uint32_t> out;
+    out.reserve(into.size() + from.size());
+    std::set_union(into.begin(), into.end(), from.begin(), from.end(), std::back_inserter(out));
+    into = std::move(out);
+  }
+
+  // Joins two clusters (fast path). The older profile id survives; the other redirects.
+  void Union(std::uint32_t ra, std::uint32_t rb) {
+    std::uint32_t ca = nodes[ra].cluster;
+    std::uint32_t cb = nodes[rb].cluster;
+    if (clusters[ca].size < clusters[cb].size) {
+      std::swap(ra, rb);
+      std::swap(ca, cb);
+    }
+    // ra is the larger root and keeps its cluster record.
+    Cluster& big = clusters[ca];
+    Cluster& small = clusters[cb];
+    const std::uint32_t survivor = std::min(big.profile, small.profile);
+    const std::uint32_t absorbed = std::max(big.profile, small.profile);
+    // Nodes whose profile changes are rewritten.
+    const std::uint32_t renamed_root = big.profile == absorbed ? ra : rb;
+    for (std::uint32_t n = renamed_root;;) {
+      MarkNode(n);
+      n = nodes[n].next;
+      if (n == renamed_root) break;
+    }
+    nodes[rb].parent = ra;
+    std::swap(nodes[ra].next, nodes[rb].next);
+    big.size += small.size;
+    for (std::size_t s = 0; s < limited_slots; ++s) {
+      big.counts[s] = static_cast<std::uint8_t>(
+          std::min<std::uint32_t>(255, std::uint32_t{big.counts[s]} + small.counts[s]));
+    }
+    big.flags |= small.flags & (kClusterConflicted | kClusterHasTags);
+    if (small.flags & kClusterHasTags) {
+      std::vector<std::uint32_t> from = std::move(cluster_tags[cb]);
+      MergeSorted(cluster_tags[ca], from);
+    }
+    big.profile = survivor;
+    profile_slot[survivor] = ca;
+    Redirect(absorbed, survivor);
+    nodes[rb].cluster = kNone;
+    FreeCluster(cb);
+  }
+
+  void Redirect(std::uint32_t absorbed, std::uint32_t survivor) {
+    profile_slot[absorbed] = kRedirect | survivor;
+    merged_lists[survivor].push_back(absorbed);
+    dirty_profiles.insert(absorbed);
+    dirty_profiles.insert(survivor);
+    ++stats.merges;
+    --stats.profiles;
+  }
+
+  void SetEdgeState(std::uint32_t e, EdgeState s) {
+    Edge& edge = edges[e];
+    if (edge.state() == s) return;
+    if (edge.state() == EdgeState::kRefused) --stats.conflicts;
+    if (s == EdgeState::kRefused) ++stats.conflicts;
+    edge.set_state(s);
+    dirty_edge_states.insert(e);
+  }
+
+  void ApplyEvent(const Event& event, std::uint64_t sequence);
+  bool Recompute(const std::vector<std::uint32_t>& seeds, std::uint32_t split_profile,
+                 const absl::flat_hash_set<std::uint32_t>* split_off, std::uint32_t now,
+                 std::vector<std::uint32_t>* split_profiles);
+  void DecideInArrivalOrder(const std::vector<std::uint32_t>& tentative);
+};
+
+void IdentityGraph::Rep::ApplyEvent(const Event& event, std::uint64_t sequence) {
+  // The linking identifiers, as nodes.
+  std::array<std::uint32_t, 64> ids_buf;
+  std::array<std::uint8_t, 64> src_buf;
+  std::size_t count = 0;
+  const std::uint32_t seen = Seconds(event.timestamp);
+  int best_priority = std::numeric_limits<int>::min();
+  std::size_t anchor = 0;
+  for (const Identifier& id : event.identifiers) {
+    if (!id.linking || id.type >= config.types.size() || !config.types[id.type].linking) continue;
+    if (id.value.empty() || id.value.size() > kMaxIdentifierValueLength) continue;
+    if (count == ids_buf.size()) break;
+    ids_buf[count] = FindOrCreateNode(id.type, id.value, seen);
+    src_buf[count] = static_cast<std::uint8_t>(id.source);
+    if (config.types[id.type].priority > best_priority) {
+      best_priority = config.types[id.type].priority;
+      anchor = count;
+    }
+    ++count;
+  }
+  if (count < 2) return;
+
+  const std::uint64_t key = OrderKey(event.timestamp, event.message_id);
+  std::vector<std::uint32_t> seeds;
+  std::vector<std::uint32_t> tentative;
+  const std::uint32_t a = ids_buf[anchor];
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i == anchor) continue;
+    const std::uint32_t b = ids_buf[i];
+    const bool alias = src_buf[i] == static_cast<std::uint8_t>(IdentifierSource::kPreviousId) ||
+                       src_buf[anchor] == static_cast<std::uint8_t>(IdentifierSource::kPreviousId);
+    PendingEvidence evidence{alias ? LinkRule::kAlias : LinkRule::kCoOccurrence, event.timestamp,
+                             event.message_id, sequence};
+    const std::uint32_t ra = Find(a);
+    const std::uint32_t rb = Find(b);
+    const bool conflicted =
+        (ClusterOf(ra).flags & kClusterConflicted) || (ClusterOf(rb).flags & kClusterConflicted);
+    std::uint32_t e = FindEdge(a, b);
+    if (e != kNone) {
+      if (edges[e].state() == EdgeState::kRemoved || key >= edges[e].key()) continue;
+      edges[e].order = key | (edges[e].order & ~kOrderMask);
+      dirty_evidence[e] = std::move(evidence);
+      if (conflicted) {
+        seeds.push_back(a);
+        seeds.push_back(b);
+      }
+      continue;
+    }
+    e = AddEdge(a, b, key, EdgeState::kLinked);
+    dirty_evidence[e] = std::move(evidence);
+    if (conflicted) {
+      seeds.push_back(a);
+      seeds.push_back(b);
+      tentative.push_back(e);
+      continue;
+    }
+    if (ra == rb) continue;
+    if (CanUnion(nodes[ra].cluster, nodes[rb].cluster)) {
+      Union(ra, rb);
+    } else {
+      SetEdgeState(e, EdgeState::kRefused);
+      ClusterOf(ra).flags |= kClusterConflicted;
+      ClusterOf(rb).flags |= kClusterConflicted;
+      seeds.push_back(a);
+      seeds.push_back(b);
+    }
+  }
+  if (!seeds.empty() && !Recompute(seeds, 0, nullptr, seen, nullptr)) {
+    DecideInArrivalOrder(tentative);
+  }
+}
+
+// For a component too large to recompute: decides the new edges as the fast path would.
+void IdentityGraph::Rep::DecideInArrivalOrder(const std::vector<std::uint32_t>& tentative) {
+  for (std::uint32_t e : tentative) {
+    const std::uint32_t ra = Find(edges[e].a);
+    const std::uint32_t rb = Find(edges[e].b);
+    if (ra == rb) continue;
+    if (CanUnion(nodes[ra].cluster, nodes[rb].cluster)) {
+      Union(ra, rb);
+    } else {
+      SetEdgeState(e, EdgeState::kRefused);
+      ClusterOf(ra).flags |= kClusterConflicted;
+      ClusterOf(rb).flags |= kClusterConflicted;
+    }
+  }
+}
+
+// Recomputes the component(s) reachable from `seeds` over non-removed edges in canonical
+// order. For a split, `split_profile` keeps its id with the part holding most nodes not in
+// `split_off`, and the new profiles of the split-off part are appended to `split_profiles`.
+// Returns false (changing nothing) when the component is larger than max_recompute_nodes.
+bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
+                                   std::uint32_t split_profile,
+                                   const absl::flat_hash_set<std::uint32_t>* split_off,
+                                   std::uint32_t now, std::vector<std::uint32_t>* split_profiles) {
+  // 1. The component: breadth-first over every non-removed edge.
+  absl::flat_hash_map<std::uint32_t, std::uint32_t> local;  // node -> local index
+  std::vector<std::uint32_t> members;
+  for (std::uint32_t s : seeds) {
+    if (local.emplace(s, static_cast<std::uint32_t>(members.size())).second) members.push_back(s);
+  }
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const std::uint32_t n = members[i];
+    // Cluster-mates are in the component through linked edges; add them directly.
+    for (std::uint32_t m = nodes[n].next; m != n; m = nodes[m].next) {
+      if (local.emplace(m, static_cast<std::uint32_t>(members.size())).second) {
+        members.push_back(m);
+      }
+    }
+    for (std::uint32_t e = nodes[n].first_edge; e != kNone; e = edges[e].next_of(n)) {
+      if (edges[e].state() == EdgeState::kRemoved) continue;
+      const std::uint32_t other = edges[e].a == n ? edges[e].b : edges[e].a;
+      if (local.emplace(other, static_cast<std::uint32_t>(members.size())).second) {
+        members.push_back(other);
+      }
+    }
+    if (members.size() > options.max_recompute_nodes) {
+      ++stats.oversized_components;
+      return false;
+    }
+  }
+  ++stats.recomputes;
+
+  // 2. Its edges in canonical order: evidence key, then the endpoints' identifier hashes
+  // (node ids depend on arrival order; identifiers do not).
+  struct Ordered {
+    std::uint64_t key;
+    std::uint64_t lo;
+    std::uint64_t hi;
+    std::uint32_t edge;
+    std::uint32_t la;
+    std::uint32_t lb;
+  };
+  std::vector<std::uint64_t> hashes(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) hashes[i] = NodeHashOf(members[i]);
+  std::vector<Ordered> order;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const std::uint32_t n = members[i];
+    for (std::uint32_t e = nodes[n].first_edge; e != kNone; e = edges[e].next_of(n)) {
+      if (edges[e].a != n || edges[e].state() == EdgeState::kRemoved) continue;
+      const std::uint32_t la = static_cast<std::uint32_t>(i);
+      const std::uint32_t lb = local.at(edges[e].b);
+      const std::uint64_t x = hashes[la];
+      const std::uint64_t y = hashes[lb];
+      order.push_back(Ordered{edges[e].key(), std::min(x, y), std::max(x, y), e, la, lb});
+    }
+  }
+  std::sort(order.begin(), order.end(), [](const Ordered& x, const Ordered& y) {
+    return std::tie(x.key, x.lo, x.hi) < std::tie(y.key, y.lo, y.hi);
+  });
+
+  // 3. Greedy union in that order, on local structures.
+  const std::size_t m = members.size();
+  std::vector<std::uint32_t> parent(m);
+  std::vector<std::uint32_t> size(m, 1);
+  std::vector<std::array<std::uint8_t, kMaxLimitedTypes>> counts(m);
+  std::vector<std::vector<std::uint32_t>> tags(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    parent[i] = static_cast<std::uint32_t>(i);
+    counts[i].fill(0);
+    const std::uint8_t slot = slot_of_type[nodes[members[i]].type];
+    if (slot != kNoSlot) counts[i][slot] = 1;
+    if (nodes[members[i]].flags & kNodeHasTags) tags[i] = node_tags.at(members[i]);
+  }
+  auto find = [&](std::uint32_t x) {
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  for (const Ordered& o : order) {
+    const std::uint32_t e = o.edge;
+    const std::uint32_t x = find(o.la);
+    const std::uint32_t y = find(o.lb);
+    if (x == y) {
+      SetEdgeState(e, EdgeState::kLinked);
+      continue;
+    }
+    bool ok = true;
+    for (std::size_t s = 0; s < limited_slots && ok; ++s) {
+      ok = std::uint32_t{counts[x][s]} + counts[y][s] <= slot_limit[s];
+    }
+    if (ok && !tags[x].empty() && !tags[y].empty()) ok = TagsCompatible(tags[x], tags[y]);
+    if (!ok) {
+      SetEdgeState(e, EdgeState::kRefused);
+      continue;
+    }
+    SetEdgeState(e, EdgeState::kLinked);
+    const auto [big, small] = size[x] >= size[y] ? std::pair(x, y) : std::pair(y, x);
+    parent[small] = big;
+    size[big] += size[small];
+    for (std::size_t s = 0; s < limited_slots; ++s) {
+      counts[big][s] = static_cast<std::uint8_t>(
+          std::min<std::uint32_t>(255, std::uint32_t{counts[big][s]} + counts[small][s]));
+    }
+    if (!tags[small].empty()) MergeSorted(tags[big], tags[small]);
+  }
+
+  // 4. Profile ids. Old profiles in ascending (oldest first) order each go to the new part
+  // holding most of their nodes, unless that part already has an older id; parts left
+  // without one get new ids; old ids that found no part redirect to their main part.
+  std::vector<std::uint32_t> old_profile(m);
+  std::vector<std::uint32_t> old_profiles;
+  std::vector<std::uint32_t> old_clusters;
+  for (std::size_t i = 0; i < m; ++i) {
+    const std::uint32_t root = Find(members[i]);
+    old_profile[i] = ClusterOf(root).profile;
+    if (root == members[i]) {
+      old_profiles.push_back(old_profile[i]);
+      old_clusters.push_back(nodes[root].cluster);
+    }
+  }
+  std::sort(old_profiles.begin(), old_profiles.end());
+  // Votes: (old profile, new root) -> nodes.
+  absl::flat_hash_map<std::uint64_t, std::uint32_t> votes;
+  for (std::size_t i = 0; i < m; ++i) {
+    if (split_off != nullptr && old_profile[i] == split_profile && split_off->contains(members[i]))
+      continue;  // the split-off part does not carry the id
+    ++votes[(std::uint64_t{old_profile[i]} << 32) | find(static_cast<std::uint32_t>(i))];
+  }
+  absl::flat_hash_map<std::uint32_t, std::uint32_t> root_profile;  // new local root -> id
+  absl::flat_hash_map<std::uint32_t, std::uint32_t> main_part;     // old id -> new local root
+  for (const auto& [k, v] : votes) {
+    const auto p = static_cast<std::uint32_t>(k >> 32);
+    const auto r = static_cast<std::uint32_t>(k);
+    auto [it, inserted] = main_part.emplace(p, r);
+    if (!inserted) {
+      const std::uint32_t cur = votes[(std::uint64_t{p} << 32) | it->second];
+      if (v > cur || (v == cur && members[r] < members[it->second])) it->second = r;
+    }
+  }
+  for (std::uint32_t p : old_profiles) {
+    auto it = main_part.find(p);
+    if (it != main_part.end()) root_profile.emplace(it->second, p);  // keeps an older id
+  }
+
+  // 5. Write back: new clusters, node links, profile slots.
+  for (std::uint32_t c : old_clusters) FreeCluster(c);
+  absl::flat_hash_map<std::uint32_t, std::uint32_t> root_cluster;  // local root -> cluster
+  absl::flat_hash_map<std::uint32_t, std::uint32_t> root_last;     // local root -> last member
+  for (std::size_t i = 0; i < m; ++i) {
+    const std::uint32_t r = find(static_cast<std::uint32_t>(i));
+    const std::uint32_t node = members[i];
+    auto [it, inserted] = root_cluster.emplace(r, 0);
+    if (inserted) {
+      it->second = NewCluster();
+      Cluster& c = clusters[it->second];
+      c.root = node;
+      c.size = 0;
+      c.counts = counts[r];
+      if (!tags[r].empty()) {
+        c.flags |= kClusterHasTags;
+        cluster_tags[it->second] = tags[r];
+      }
+      nodes[node].parent = node;
+      nodes[node].next = node;
+      nodes[node].cluster = it->second;
+      root_last[r] = node;
+    } else {
+      const std::uint32_t root = clusters[it->second].root;
+      nodes[node].parent = root;
+      nodes[node].cluster = kNone;
+      // Append after the last member: keeps the ring in member order.
+      const std::uint32_t last = root_last[r];
+      nodes[node].next = nodes[last].next;
+      nodes[last].next = node;
+      root_last[r] = node;
+    }
+    ++clusters[it->second].size;
+  }
+  for (const auto& [r, c] : root_cluster) {
+    auto pit = root_profile.find(r);
+    std::uint32_t profile;
+    if (pit != root_profile.end()) {
+      profile = pit->second;
+      profile_slot[profile] = c;
+      dirty_profiles.insert(profile);
+    } else {
+      profile = NewProfile(c, now);
+      --stats.profiles;  // counted below with the others
+      if (split_profiles != nullptr) split_profiles->push_back(profile);
+    }
+    clusters[c].profile = profile;
+  }
+  // Old ids that kept no part: redirect to their main part.
+  std::size_t active_before = old_profiles.size();
+  for (std::uint32_t p : old_profiles) {
+    auto it = main_part.find(p);
+    if (it != main_part.end() && root_profile.at(it->second) == p) continue;
+    std::uint32_t target_root;
+    if (it != main_part.end()) {
+      target_root = it->second;
+    } else {
+      // Every node of p went to the split-off part: follow its first node.
+      target_root = kNone;
+      for (std::size_t i = 0; i < m && target_root == kNone; ++i) {
+        if (old_profile[i] == p) target_root = find(static_cast<std::uint32_t>(i));
+      }
+    }
+    const std::uint32_t target = clusters[root_cluster.at(target_root)].profile;
+    profile_slot[p] = kRedirect | target;
+    merged_lists[target].push_back(p);
+    dirty_profiles.insert(p);
+    ++stats.merges;
+  }
+  stats.profiles = stats.profiles - active_before + root_cluster.size();
+  // Conflicted flags and changed nodes.
+  for (std::size_t i = 0; i < m; ++i) {
+    const std::uint32_t node = members[i];
+    const std::uint32_t root = Find(node);
+    Cluster& c = ClusterOf(root);
+    if (c.profile != old_profile[i]) MarkNode(node);
+    for (std::uint32_t e = nodes[node].first_edge; e != kNone; e = edges[e].next_of(node)) {
+      if (edges[e].state() == EdgeState::kRefused) c.flags |= kClusterConflicted;
+    }
+  }
+  return true;
+}
+
+IdentityGraph::IdentityGraph(const IdentityConfig& config, const IdentityGraphOptions& options)
+    : rep_(std::make_unique<Rep>(config, options)) {}
+
+IdentityGraph::~IdentityGraph() = default;
+
+const IdentityConfig& IdentityGraph::config() const { return rep_->config; }
+
+void IdentityGraph::ApplyEvent(const Event& event, std::uint64_t sequence) {
+  rep_->ApplyEvent(event, sequence);
+}
+
+Result<SplitOutcome> IdentityGraph::Split(std::uint64_t profile,
+                                          std::span<const Identifier> identifiers, Timestamp at,
+                                          std::uint64_t after_sequence) {
+  Rep& r = *rep_;
+  const std::optional<std::uint64_t> active = ResolveProfileId(profile);
+  if (!active) return NotFoundError("unknown profile");
+  if (identifiers.empty()) return InvalidArgumentError("identifiers: none given");
+  const auto pid = static_cast<std::uint32_t>(*active);
+  const std::uint32_t cluster = r.profile_slot[pid];
+  const std::uint32_t root = r.clusters[cluster].root;
+  absl::flat_hash_set<std::uint32_t> side;
+  for (const Identifier& id : identifiers) {
+    auto it = r.index.find(IdentKey{id.type, id.value});
+    if (it == r.index.end() || r.FindConst(*it) != root) {
+      return FailedPreconditionError("identifiers: " + std::string(r.config.types[id.type].name) +
+                                     " identifier not in this profile");
+    }
+    side.insert(*it);
+  }
+  if (side.size() == r.clusters[cluster].size) {
+    return FailedPreconditionError(
+        "identifiers: all of the profile's identifiers; nothing would remain");
+  }
+  // The two sides, each sorted.
+  CannotLinkRecord record;
+  record.id = r.next_cannot_link++;
+  record.at = at;
+  record.after_sequence = after_sequence;
+  std::vector<std::uint32_t> members;
+  for (std::uint32_t n = root;;) {
+    members.push_back(n);
+    record.sides[side.contains(n) ? 0 : 1].push_back(n);
+    n = r.nodes[n].next;
+    if (n == root) break;
+  }
+  for (auto& s : record.sides) std::sort(s.begin(), s.end());
+  // Cut the edges between the sides.
+  for (std::uint32_t n : record.sides[0]) {
+    for (std::uint32_t e = r.nodes[n].first_edge; e != kNone; e = r.edges[e].next_of(n)) {
+      const std::uint32_t other = r.edges[e].a == n ? r.edges[e].b : r.edges[e].a;
+      if (r.edges[e].state() != EdgeState::kRemoved && !side.contains(other) &&
+          r.FindConst(other) == root) {
+        r.SetEdgeState(e, EdgeState::kRemoved);
+      }
+    }
+  }
+  // Tag both sides.
+  for (int s = 0; s < 2; ++s) {
+    const std::uint32_t tag = record.id * 2 + static_cast<std::uint32_t>(s);
+    for (std::uint32_t n : record.sides[static_cast<std::size_t>(s)]) {
+      auto& tags = r.node_tags[n];
+      tags.insert(std::upper_bound(tags.begin(), tags.end(), tag), tag);
+      r.nodes[n].flags |= kNodeHasTags;
+    }
+  }
+  r.pending_cannot_links.push_back(record);
+  std::vector<std::uint32_t> split_profiles;
+  const std::size_t saved = r.options.max_recompute_nodes;
+  r.options.max_recompute_nodes = std::numeric_limits<std::size_t>::max();
+  r.Recompute(members, pid, &side, Seconds(at), &split_profiles);
+  r.options.max_recompute_nodes = saved;
+  SplitOutcome outcome;
+  outcome.kept = *ResolveProfileId(pid);
+  for (std::uint32_t p : split_profiles) outcome.split_off.push_back(p);
+  std::sort(outcome.split_off.begin(), outcome.split_off.end());
+  return outcome;
+}
+
+void IdentityGraph::TakeDelta(GraphDelta* delta) {
+  Rep& r = *rep_;
+  delta->clear();
+  for (std::uint32_t n : r.dirty_nodes) {
+    Node& node = r.nodes[n];
+    node.flags = static_cast<std::uint8_t>(node.flags & ~kNodeDirty);
+    NodeRecord rec;
+    rec.node = n;
+    rec.type = node.type;
+    rec.value = std::string(r.Value(n));
+    rec.hash = HashIdentifier(node.type, rec.value);
+    rec.first_seen = node.first_seen;
+    rec.last_seen = node.last_seen;
+    rec.profile = r.ClusterOf(r.Find(n)).profile;
+    delta->nodes.push_back(std::move(rec));
+  }
+  r.dirty_nodes.clear();
+  for (auto& [e, ev] : r.dirty_evidence) {
+    EdgeRecord rec;
+    rec.a = r.edges[e].a;
+    rec.b = r.edges[e].b;
+    rec.state = r.edges[e].state();
+    rec.rule = ev.rule;
+    rec.evidence_time = ev.time;
+    rec.evidence_message = std::move(ev.message_id);
+    rec.evidence_sequence = ev.sequence;
+    delta->edges.push_back(std::move(rec));
+    r.dirty_edge_states.erase(e);
+  }
+  for (std::uint32_t e : r.dirty_edge_states) {
+    EdgeRecord rec;
+    rec.a = r.edges[e].a;
+    rec.b = r.edges[e].b;
+    rec.state = r.edges[e].state();
+    rec.state_only = true;
+    delta->edges.push_back(std::move(rec));
+  }
+  r.dirty_evidence.clear();
+  r.dirty_edge_states.clear();
+  // Deterministic order: by edge endpoints.
+  std::sort(delta->edges.begin(), delta->edges.end(), [](const EdgeRecord& x, const EdgeRecord& y) {
+    return std::pair(x.a, x.b) < std::pair(y.a, y.b);
+  });
+  std::vector<std::uint32_t> profiles(r.dirty_profiles.begin(), r.dirty_profiles.end());
+  std::sort(profiles.begin(), profiles.end());
+  for (std::uint32_t p : profiles) {
+    ProfileRecord rec;
+    rec.id = p;
+    const std::uint32_t slot = r.profile_slot[p];
+    if (slot & kRedirect) {
+      rec.state = ProfileState::kMerged;
+      rec.merged_into = slot & ~kRedirect;
+    }
+    rec.created_at = Timestamp(std::chrono::seconds(r.profile_created[p]));
+    delta->profiles.push_back(rec);
+  }
+  r.dirty_profiles.clear();
+  delta->cannot_links = std::move(r.pending_cannot_links);
+  r.pending_cannot_links.clear();
+}
+
+void IdentityGraph::DiscardDelta() {
+  Rep& r = *rep_;
+  for (std::uint32_t n : r.dirty_nodes) {
+    r.nodes[n].flags = static_cast<std::uint8_t>(r.nodes[n].flags & ~kNodeDirty);
+  }
+  r.dirty_nodes.clear();
+  r.dirty_evidence.clear();
+  r.dirty_edge_states.clear();
+  r.dirty_profiles.clear();
+  r.pending_cannot_links.clear();
+}
+
+void IdentityGraph::LoadNode(const NodeRecord& record) {
+  Rep& r = *rep_;
+  if (!r.load_error.ok()) return;
+  if (record.type >= r.config.types.size() || record.value.empty() ||
+      record.value.size() > kMaxIdentifierValueLength || record.profile == 0 ||
+      record.profile >= kRedirect) {
+    r.load_error = CorruptionError("identity graph: malformed node record");
+    return;
+  }
+  if (HashIdentifier(record.type, record.value) != record.hash) {
+    r.load_error = CorruptionError("identity graph: identifier hash mismatch");
+    return;
+  }
+  if (record.node >= r.nodes.size()) {
+    r.nodes.resize(std::size_t{record.node} + 1);
+    r.load_profile.resize(r.nodes.size(), 0);
+    r.load_seen.resize(r.nodes.size(), 0);
+  }
+  if (r.load_seen[record.node]) {
+    r.load_error = CorruptionError("identity graph: node stored twice");
+    return;
+  }
+  r.load_seen[record.node] = 1;
+  Node& n = r.nodes[record.node];
+  n.value_off = static_cast<std::uint32_t>(r.arena.size());
+  n.value_len = static_cast<std::uint16_t>(record.value.size());
+  n.type = record.type;
+  n.first_seen = record.first_seen;
+  n.last_seen = record.last_seen;
+  r.arena.insert(r.arena.end(), record.value.begin(), record.value.end());
+  r.load_profile[record.node] = static_cast<std::uint32_t>(record.profile);
+}
+
+void IdentityGraph::LoadEdge(const EdgeRecord& record) {
+  Rep& r = *rep_;
+  if (!r.load_error.ok()) return;
+  if (record.a >= record.b || static_cast<std::uint8_t>(record.state) > 2) {
+    r.load_error = CorruptionError("identity graph: malformed edge record");
+    return;
+  }
+  // Nodes may not be loaded yet: checked in FinishLoad.
+  Edge edge;
+  edge.a = record.a;
+  edge.b = record.b;
+  edge.order = OrderKey(record.evidence_time, record.evidence_message);
+  edge.set_state(record.state);
+  r.edges.push_back(edge);
+}
+
+void IdentityGraph::LoadProfile(const ProfileRecord& record) {
+  Rep& r = *rep_;
+  if (!r.load_error.ok()) return;
+  if (record.id == 0 || record.id >= kRedirect ||
+      (record.state == ProfileState::kMerged &&
+       (record.merged_into == 0 || record.merged_into >= kRedirect))) {
+    r.load_error = CorruptionError("identity graph: malformed profile record");
+    return;
+  }
+  if (record.id >= r.profile_slot.size()) {
+    r.profile_slot.resize(record.id + 1, kLoadMissing);
+    r.profile_created.resize(record.id + 1, 0);
+  }
+  r.profile_slot[record.id] = record.state == ProfileState::kMerged
+                                  ? (kRedirect | static_cast<std::uint32_t>(record.merged_into))
+                                  : kLoadActive;
+  r.profile_created[record.id] = Seconds(record.created_at);
+}
+
+void IdentityGraph::LoadCannotLink(const CannotLinkRecord& record) {
+  Rep& r = *rep_;
+  if (!r.load_error.ok()) return;
+  if (record.id == 0 || record.id >= kRedirect / 2) {
+    r.load_error = CorruptionError("identity graph: malformed cannot-link record");
+    return;
+  }
+  r.pending_cannot_links.push_back(record);  // applied in FinishLoad, then cleared
+}
+
+Status IdentityGraph::FinishLoad() {
+  Rep& r = *rep_;
+  if (!r.load_error.ok()) return r.load_error;
+  const std::size_t n = r.nodes.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!r.load_seen[i]) return CorruptionError("identity graph: node ids have a gap");
+  }
+  // Profiles.
+  for (std::size_t p = 1; p < r.profile_slot.size(); ++p) {
+    if (r.profile_slot[p] == kLoadMissing) {
+      return CorruptionError("identity graph: profile ids have a gap");
+    }
+    if (r.profile_slot[p] & kRedirect) {
+      const std::uint32_t target = r.profile_slot[p] & ~kRedirect;
+      if (target >= r.profile_slot.size()) {
+        return CorruptionError("identity graph: redirect to an unknown profile");
+      }
+      r.merged_lists[target].push_back(static_cast<std::uint32_t>(p));
+      ++r.stats.merges;
+    }
+  }
+  // Index and clusters.
+  r.index.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto id = static_cast<std::uint32_t>(i);
+    if (!r.index.insert(id).second) return CorruptionError("identity graph: duplicate identifier");
+    const std::uint32_t p = r.load_profile[i];
+    if (p >= r.profile_slot.size() || (r.profile_slot[p] & kRedirect) != 0) {
+      return CorruptionError("identity graph: node of an unknown or merged profile");
+    }
+    Node& node = r.nodes[i];
+    if (r.profile_slot[p] == kLoadActive) {
+      const std::uint32_t c = r.NewCluster();
+      Cluster& cl = r.clusters[c];
+      cl.profile = p;
+      cl.root = id;
+      cl.size = 1;
+      r.AddCount(cl, node.type);
+      node.parent = id;
+      node.next = id;
+      node.cluster = c;
+      r.profile_slot[p] = c;
+    } else {
+      const std::uint32_t c = r.profile_slot[p];
+      Cluster& cl = r.clusters[c];
+      node.parent = cl.root;
+      node.next = r.nodes[cl.root].next;
+      r.nodes[cl.root].next = id;
+      node.cluster = kNone;
+      ++cl.size;
+      r.AddCount(cl, node.type);
+    }
+  }
+  for (std::size_t p = 1; p < r.profile_slot.size(); ++p) {
+    if (r.profile_slot[p] == kLoadActive) {
+      return CorruptionError("identity graph: active profile without identifiers");
+    }
+  }
+  r.stats.nodes = n;
+  r.stats.profiles = r.clusters.size();
+  // Edges: adjacency, index, conflicted flags.
+  r.edge_index.reserve(r.edges.size());
+  for (std::size_t i = 0; i < r.edges.size(); ++i) {
+    Edge& edge = r.edges[i];
+    if (edge.b >= n) return CorruptionError("identity graph: edge to an unknown node");
+    const auto e = static_cast<std::uint32_t>(i);
+    edge.next_a = r.nodes[edge.a].first_edge;
+    edge.next_b = r.nodes[edge.b].first_edge;
+    r.nodes[edge.a].first_edge = e;
+    r.nodes[edge.b].first_edge = e;
+    if (!r.edge_index.insert(e).second) return CorruptionError("identity graph: duplicate edge");
+    if (edge.state() == EdgeState::kRefused) {
+      ++r.stats.conflicts;
+      r.ClusterOf(r.Find(edge.a)).flags |= kClusterConflicted;
+      r.ClusterOf(r.Find(edge.b)).flags |= kClusterConflicted;
+    } else if (edge.state() == EdgeState::kLinked && r.Find(edge.a) != r.Find(edge.b)) {
+      return CorruptionError("identity graph: linked edge across profiles");
+    }
+  }
+  r.stats.edges = r.edges.size();
+  // Cannot-links.
+  for (const CannotLinkRecord& cl : r.pending_cannot_links) {
+    r.next_cannot_link = std::max(r.next_cannot_link, cl.id + 1);
+    for (std::size_t s = 0; s < 2; ++s) {
+      const std::uint32_t tag = cl.id * 2 + static_cast<std::uint32_t>(s);
+      for (std::uint32_t node : cl.sides[s]) {
+        if (node >= n) return CorruptionError("identity graph: cannot-link of an unknown node");
+        auto& tags = r.node_tags[node];
+        tags.insert(std::upper_bound(tags.begin(), tags.end(), tag), tag);
+        r.nodes[node].flags |= kNodeHasTags;
+        const std::uint32_t c = r.nodes[r.Find(node)].cluster;
+        auto& ctags = r.cluster_tags[c];
+        if (!std::binary_search(ctags.begin(), ctags.end(), tag)) {
+          ctags.insert(std::upper_bound(ctags.begin(), ctags.end(), tag), tag);
+        }
+        r.clusters[c].flags |= kClusterHasTags;
+      }
+    }
+  }
+  r.pending_cannot_links.clear();
+  r.load_profile = {};
+  r.load_seen = {};
+  return Status::Ok();
+}
+
+std::optional<std::uint64_t> IdentityGraph::FindProfile(IdentifierType type,
+                                                        std::string_view value) const {
+  const Rep& r = *rep_;
+  auto it = r.index.find(IdentKey{type, value});
+  if (it == r.index.end()) return std::nullopt;
+  return r.clusters[r.nodes[r.FindConst(*it)].cluster].profile;
+}
+
+std::optional<std::uint64_t> IdentityGraph::ResolveProfileId(std::uint64_t id) const {
+  const Rep& r = *rep_;
+  for (std::size_t hops = 0; hops <= r.profile_slot.size(); ++hops) {
+    if (id == 0 || id >= r.profile_slot.size()) return std::nullopt;
+    const std::uint32_t slot = r.profile_slot[id];
+    if ((slot & kRedirect) == 0) return id;
+    id = slot & ~kRedirect;
+  }
+  return std::nullopt;  // a redirect cycle: never written
+}
+
+ProfileView IdentityGraph::View(std::uint64_t id) const {
+  const Rep& r = *rep_;
+  ProfileView view;
+  view.id = id;
+  const Cluster& c = r.clusters[r.profile_slot[id]];
+  for (std::uint32_t n = c.root;;) {
+    view.nodes.push_back(n);
+    n = r.nodes[n].next;
+    if (n == c.root) break;
+  }
+  std::sort(view.nodes.begin(), view.nodes.end(), [&](std::uint32_t x, std::uint32_t y) {
+    const IdentKey kx = r.Key(x);
+    const IdentKey ky = r.Key(y);
+    return std::pair(kx.type, kx.value) < std::pair(ky.type, ky.value);
+  });
+  for (std::uint32_t n : view.nodes) {
+    view.identifiers.push_back(NodeIdentifier(n));
+    for (std::uint32_t e = r.nodes[n].first_edge; e != kNone; e = r.edges[e].next_of(n)) {
+      const Edge& edge = r.edges[e];
+      const std::uint32_t other = edge.a == n ? edge.b : edge.a;
+      // Each edge once: from its smaller end, or from this end when the other is outside.
+      if (edge.a == n || r.FindConst(other) != c.root) {
+        view.edges.push_back(ProfileEdge{edge.a, edge.b, edge.state()});
+      }
+    }
+  }
+  std::sort(view.edges.begin(), view.edges.end(), [](const ProfileEdge& x, const ProfileEdge& y) {
+    return std::pair(x.a, x.b) < std::pair(y.a, y.b);
+  });
+  view.edges.erase(std::unique(view.edges.begin(), view.edges.end(),
+                               [](const ProfileEdge& x, const ProfileEdge& y) {
+                                 return x.a == y.a && x.b == y.b;
+                               }),
+                   view.edges.end());
+  std::vector<std::uint32_t> stack{static_cast<std::uint32_t>(id)};
+  while (!stack.empty()) {
+    const std::uint32_t p = stack.back();
+    stack.pop_back();
+    auto it = r.merged_lists.find(p);
+    if (it == r.merged_lists.end()) continue;
+    for (std::uint32_t m : it->second) {
+      view.merged_ids.push_back(m);
+      stack.push_back(m);
+    }
+  }
+  std::sort(view.merged_ids.begin(), view.merged_ids.end());
+  return view;
+}
+
+ProfileIdentifier IdentityGraph::NodeIdentifier(std::uint32_t node) const {
+  const Rep& r = *rep_;
+  const Node& n = r.nodes[node];
+  return ProfileIdentifier{n.type, std::string(r.Value(node)), n.first_seen, n.last_seen};
+}
+
+IdentityGraphStats IdentityGraph::Stats() const {
+  const Rep& r = *rep_;
+  IdentityGraphStats s = r.stats;
+  s.memory_bytes = r.nodes.capacity() * sizeof(Node) + r.arena.capacity() +
+                   r.edges.capacity() * sizeof(Edge) + r.clusters.capacity() * sizeof(Cluster) +
+                   r.profile_slot.capacity() * 8 + r.index.capacity() * 5 +
+                   r.edge_index.capacity() * 5;
+  return s;
+}
+
+std::vector<std::uint64_t> IdentityGraph::NodeProfiles() const {
+  const Rep& r = *rep_;
+  std::vector<std::uint64_t> out(r.nodes.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = r.clusters[r.nodes[r.FindConst(static_cast<std::uint32_t>(i))].cluster].profile;
+  }
+  return out;
+}
+
+}  // namespace cdp
