@@ -32,12 +32,16 @@ void BM_ApplyIdentifyEvents(benchmark::State& state) {
   GraphDelta delta;
   std::uint64_t sequence = 0;
   std::size_t i = 0;
+  std::vector<const Event*> group(1000);
+  std::vector<std::uint64_t> sequences(1000);
   for (auto _ : state) {
     // The writer's unit of work: a group of events, then the delta to store.
-    for (int k = 0; k < 1000; ++k) {
-      graph.ApplyEvent(events[i], ++sequence);
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      group[k] = &events[i];
+      sequences[k] = ++sequence;
       if (++i == events.size()) i = 0;
     }
+    graph.ApplyEvents(group, sequences);
     graph.TakeDelta(&delta);
     benchmark::DoNotOptimize(delta.nodes.data());
   }

@@ -16,8 +16,12 @@ namespace {
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 // Types with a per-profile limit get a counter slot in each cluster; more are refused by
 // IdentityConfig::Validate.
-constexpr std::size_t kMaxLimitedTypes = 12;
+constexpr std::size_t kMaxLimitedTypes = 8;
 constexpr std::uint8_t kNoSlot = 0xff;
+
+// A root's parent field holds this bit and its cluster index; node ids stay below it.
+constexpr std::uint32_t kRootBit = 0x8000'0000u;
+constexpr std::uint32_t kMaxNodes = kRootBit - 1;
 
 // Node flags.
 constexpr std::uint8_t kNodeDirty = 1;
@@ -61,14 +65,18 @@ struct Node {
   std::uint16_t value_len = 0;
   IdentifierType type = 0;
   std::uint8_t flags = 0;
+  // Union-find parent; a root holds kRootBit | its cluster index instead.
   std::uint32_t parent = 0;
   std::uint32_t next = 0;  // circular list of the cluster's members
   std::uint32_t first_edge = kNone;
   std::uint32_t first_seen = 0;
   std::uint32_t last_seen = 0;
-  std::uint32_t cluster = kNone;  // at roots
+
+  bool is_root() const { return (parent & kRootBit) != 0; }
+  std::uint32_t cluster() const { return parent & ~kRootBit; }  // REQUIRES: is_root()
+  void set_root(std::uint32_t cluster_index) { parent = kRootBit | cluster_index; }
 };
-static_assert(sizeof(Node) == 32);
+static_assert(sizeof(Node) == 28);
 
 struct Edge {
   std::uint32_t a = 0;  // a < b
@@ -154,12 +162,16 @@ struct IdentityGraph::Rep {
   absl::flat_hash_map<std::uint32_t, std::vector<std::uint32_t>> node_tags;
   absl::flat_hash_map<std::uint32_t, std::vector<std::uint32_t>> cluster_tags;
   std::uint32_t next_cannot_link = 1;
+  std::vector<std::uint32_t> new_nodes;  // created by the event being applied
 
   struct NodeHash {
     using is_transparent = void;
     const Rep* rep;
     std::size_t operator()(std::uint32_t node) const { return (*this)(rep->Key(node)); }
-    std::size_t operator()(const IdentKey& k) const { return HashIdentifier(k.type, k.value); }
+    // In memory only (the persisted hash is HashIdentifier): seeded by the type, no copy.
+    std::size_t operator()(const IdentKey& k) const {
+      return XXH3_64bits_withSeed(k.value.data(), k.value.size(), k.type);
+    }
   };
   struct NodeEq {
     using is_transparent = void;
@@ -234,17 +246,18 @@ struct IdentityGraph::Rep {
 
   // Union-find. The const version does not compress (readers run concurrently).
   std::uint32_t FindConst(std::uint32_t x) const {
-    while (nodes[x].parent != x) x = nodes[x].parent;
+    while (!nodes[x].is_root()) x = nodes[x].parent;
     return x;
   }
   std::uint32_t Find(std::uint32_t x) {
-    while (nodes[x].parent != x) {
-      nodes[x].parent = nodes[nodes[x].parent].parent;
+    while (!nodes[x].is_root()) {
+      const std::uint32_t up = nodes[x].parent;
+      if (!nodes[up].is_root()) nodes[x].parent = nodes[up].parent;  // path halving
       x = nodes[x].parent;
     }
     return x;
   }
-  Cluster& ClusterOf(std::uint32_t root) { return clusters[nodes[root].cluster]; }
+  Cluster& ClusterOf(std::uint32_t root) { return clusters[nodes[root].cluster()]; }
 
   void MarkNode(std::uint32_t node) {
     if ((nodes[node].flags & kNodeDirty) == 0) {
@@ -289,7 +302,6 @@ struct IdentityGraph::Rep {
     n.value_off = static_cast<std::uint32_t>(arena.size());
     n.value_len = static_cast<std::uint16_t>(value.size());
     n.type = type;
-    n.parent = id;
     n.next = id;
     n.first_seen = seen;
     n.last_seen = seen;
@@ -300,8 +312,11 @@ struct IdentityGraph::Rep {
     cl.root = id;
     cl.size = 1;
     AddCount(cl, type);
-    nodes[id].cluster = c;
-    cl.profile = NewProfile(c, seen);
+    nodes[id].set_root(c);
+    // The profile id is given at the end of the event (AssignNewProfiles): identifiers first
+    // seen together share one new profile instead of merging several.
+    cl.profile = 0;
+    new_nodes.push_back(id);
     index.insert(id);
     MarkNode(id);
     ++stats.nodes;
@@ -310,7 +325,10 @@ struct IdentityGraph::Rep {
 
   std::uint32_t FindOrCreateNode(IdentifierType type, std::string_view value, std::uint32_t seen) {
     auto it = index.find(IdentKey{type, value});
-    if (it == index.end()) return CreateNode(type, value, seen);
+    if (it == index.end()) {
+      if (nodes.size() >= kMaxNodes) return kNone;
+      return CreateNode(type, value, seen);
+    }
     Node& n = nodes[*it];
     if (seen < n.first_seen || seen > n.last_seen) {
       n.first_seen = std::min(n.first_seen, seen);
@@ -375,8 +393,8 @@ struct IdentityGraph::Rep {
 
   // Joins two clusters (fast path). The older profile id survives; the other redirects.
   void Union(std::uint32_t ra, std::uint32_t rb) {
-    std::uint32_t ca = nodes[ra].cluster;
-    std::uint32_t cb = nodes[rb].cluster;
+    std::uint32_t ca = nodes[ra].cluster();
+    std::uint32_t cb = nodes[rb].cluster();
     if (clusters[ca].size < clusters[cb].size) {
       std::swap(ra, rb);
       std::swap(ca, cb);
@@ -384,16 +402,18 @@ struct IdentityGraph::Rep {
     // ra is the larger root and keeps its cluster record.
     Cluster& big = clusters[ca];
     Cluster& small = clusters[cb];
-    const std::uint32_t survivor = std::min(big.profile, small.profile);
-    const std::uint32_t absorbed = std::max(big.profile, small.profile);
+    // Profile 0 is a cluster of new identifiers without an id yet: it merges silently.
+    const std::uint32_t survivor = big.profile == 0     ? small.profile
+                                   : small.profile == 0 ? big.profile
+                                                        : std::min(big.profile, small.profile);
+    const std::uint32_t absorbed = big.profile == survivor ? small.profile : big.profile;
     // Nodes whose profile changes are rewritten.
-    const std::uint32_t renamed_root = big.profile == absorbed ? ra : rb;
+    const std::uint32_t renamed_root = big.profile == survivor ? rb : ra;
     for (std::uint32_t n = renamed_root;;) {
       MarkNode(n);
       n = nodes[n].next;
       if (n == renamed_root) break;
     }
-    nodes[rb].parent = ra;
     std::swap(nodes[ra].next, nodes[rb].next);
     big.size += small.size;
     for (std::size_t s = 0; s < limited_slots; ++s) {
@@ -406,9 +426,9 @@ struct IdentityGraph::Rep {
       MergeSorted(cluster_tags[ca], from);
     }
     big.profile = survivor;
-    profile_slot[survivor] = ca;
-    Redirect(absorbed, survivor);
-    nodes[rb].cluster = kNone;
+    if (survivor != 0) profile_slot[survivor] = ca;
+    if (absorbed != 0) Redirect(absorbed, survivor);
+    nodes[rb].parent = ra;
     FreeCluster(cb);
   }
 
@@ -430,14 +450,26 @@ struct IdentityGraph::Rep {
     dirty_edge_states.insert(e);
   }
 
-  void ApplyEvent(const Event& event, std::uint64_t sequence);
+  void ApplyEvent(const Event& event, std::uint64_t sequence) {
+    ApplyEventLinks(event, sequence);
+    AssignNewProfiles(Seconds(event.timestamp));
+  }
+  void ApplyEventLinks(const Event& event, std::uint64_t sequence);
+  // Gives a profile id to each cluster of new identifiers that has none, in node order.
+  void AssignNewProfiles(std::uint32_t created) {
+    for (std::uint32_t n : new_nodes) {
+      const std::uint32_t c = nodes[Find(n)].cluster();
+      if (clusters[c].profile == 0) clusters[c].profile = NewProfile(c, created);
+    }
+    new_nodes.clear();
+  }
   bool Recompute(const std::vector<std::uint32_t>& seeds, std::uint32_t split_profile,
                  const absl::flat_hash_set<std::uint32_t>* split_off, std::uint32_t now,
                  std::vector<std::uint32_t>* split_profiles);
   void DecideInArrivalOrder(const std::vector<std::uint32_t>& tentative);
 };
 
-void IdentityGraph::Rep::ApplyEvent(const Event& event, std::uint64_t sequence) {
+void IdentityGraph::Rep::ApplyEventLinks(const Event& event, std::uint64_t sequence) {
   // The linking identifiers, as nodes.
   std::array<std::uint32_t, 64> ids_buf;
   std::array<std::uint8_t, 64> src_buf;
@@ -450,6 +482,7 @@ void IdentityGraph::Rep::ApplyEvent(const Event& event, std::uint64_t sequence) 
     if (id.value.empty() || id.value.size() > kMaxIdentifierValueLength) continue;
     if (count == ids_buf.size()) break;
     ids_buf[count] = FindOrCreateNode(id.type, id.value, seen);
+    if (ids_buf[count] == kNone) continue;  // the graph is full
     src_buf[count] = static_cast<std::uint8_t>(id.source);
     if (config.types[id.type].priority > best_priority) {
       best_priority = config.types[id.type].priority;
@@ -463,38 +496,42 @@ void IdentityGraph::Rep::ApplyEvent(const Event& event, std::uint64_t sequence) 
   std::vector<std::uint32_t> seeds;
   std::vector<std::uint32_t> tentative;
   const std::uint32_t a = ids_buf[anchor];
+  const auto evidence = [&](std::size_t i) {
+    const auto previous = static_cast<std::uint8_t>(IdentifierSource::kPreviousId);
+    const bool alias = src_buf[i] == previous || src_buf[anchor] == previous;
+    return PendingEvidence{alias ? LinkRule::kAlias : LinkRule::kCoOccurrence, event.timestamp,
+                           event.message_id, sequence};
+  };
+  const auto conflicted = [&](std::uint32_t root) {
+    return (ClusterOf(root).flags & kClusterConflicted) != 0;
+  };
   for (std::size_t i = 0; i < count; ++i) {
     if (i == anchor) continue;
     const std::uint32_t b = ids_buf[i];
-    const bool alias = src_buf[i] == static_cast<std::uint8_t>(IdentifierSource::kPreviousId) ||
-                       src_buf[anchor] == static_cast<std::uint8_t>(IdentifierSource::kPreviousId);
-    PendingEvidence evidence{alias ? LinkRule::kAlias : LinkRule::kCoOccurrence, event.timestamp,
-                             event.message_id, sequence};
-    const std::uint32_t ra = Find(a);
-    const std::uint32_t rb = Find(b);
-    const bool conflicted =
-        (ClusterOf(ra).flags & kClusterConflicted) || (ClusterOf(rb).flags & kClusterConflicted);
     std::uint32_t e = FindEdge(a, b);
     if (e != kNone) {
+      // Asserted before: only earlier evidence changes anything (the common case is none).
       if (edges[e].state() == EdgeState::kRemoved || key >= edges[e].key()) continue;
       edges[e].order = key | (edges[e].order & ~kOrderMask);
-      dirty_evidence[e] = std::move(evidence);
-      if (conflicted) {
+      dirty_evidence[e] = evidence(i);
+      if (conflicted(Find(a)) || conflicted(Find(b))) {
         seeds.push_back(a);
         seeds.push_back(b);
       }
       continue;
     }
+    const std::uint32_t ra = Find(a);
+    const std::uint32_t rb = Find(b);
     e = AddEdge(a, b, key, EdgeState::kLinked);
-    dirty_evidence[e] = std::move(evidence);
-    if (conflicted) {
+    dirty_evidence[e] = evidence(i);
+    if (conflicted(ra) || conflicted(rb)) {
       seeds.push_back(a);
       seeds.push_back(b);
       tentative.push_back(e);
       continue;
     }
     if (ra == rb) continue;
-    if (CanUnion(nodes[ra].cluster, nodes[rb].cluster)) {
+    if (CanUnion(nodes[ra].cluster(), nodes[rb].cluster())) {
       Union(ra, rb);
     } else {
       SetEdgeState(e, EdgeState::kRefused);
@@ -515,7 +552,7 @@ void IdentityGraph::Rep::DecideInArrivalOrder(const std::vector<std::uint32_t>& 
     const std::uint32_t ra = Find(edges[e].a);
     const std::uint32_t rb = Find(edges[e].b);
     if (ra == rb) continue;
-    if (CanUnion(nodes[ra].cluster, nodes[rb].cluster)) {
+    if (CanUnion(nodes[ra].cluster(), nodes[rb].cluster())) {
       Union(ra, rb);
     } else {
       SetEdgeState(e, EdgeState::kRefused);
@@ -647,14 +684,15 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
     const std::uint32_t root = Find(members[i]);
     old_profile[i] = ClusterOf(root).profile;
     if (root == members[i]) {
-      old_profiles.push_back(old_profile[i]);
-      old_clusters.push_back(nodes[root].cluster);
+      if (old_profile[i] != 0) old_profiles.push_back(old_profile[i]);  // 0: new, no id yet
+      old_clusters.push_back(nodes[root].cluster());
     }
   }
   std::sort(old_profiles.begin(), old_profiles.end());
   // Votes: (old profile, new root) -> nodes.
   absl::flat_hash_map<std::uint64_t, std::uint32_t> votes;
   for (std::size_t i = 0; i < m; ++i) {
+    if (old_profile[i] == 0) continue;  // new identifiers carry no id
     if (split_off != nullptr && old_profile[i] == split_profile && split_off->contains(members[i]))
       continue;  // the split-off part does not carry the id
     ++votes[(std::uint64_t{old_profile[i]} << 32) | find(static_cast<std::uint32_t>(i))];
@@ -693,14 +731,12 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
         c.flags |= kClusterHasTags;
         cluster_tags[it->second] = tags[r];
       }
-      nodes[node].parent = node;
+      nodes[node].set_root(it->second);
       nodes[node].next = node;
-      nodes[node].cluster = it->second;
       root_last[r] = node;
     } else {
       const std::uint32_t root = clusters[it->second].root;
       nodes[node].parent = root;
-      nodes[node].cluster = kNone;
       // Append after the last member: keeps the ring in member order.
       const std::uint32_t last = root_last[r];
       nodes[node].next = nodes[last].next;
@@ -709,7 +745,12 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
     }
     ++clusters[it->second].size;
   }
-  for (const auto& [r, c] : root_cluster) {
+  // New ids in the order of the parts' first members, so that the same graph state always
+  // gives the same ids (`cdp rebuild` compares them).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> parts(root_cluster.begin(),
+                                                             root_cluster.end());
+  std::sort(parts.begin(), parts.end());
+  for (const auto& [r, c] : parts) {
     auto pit = root_profile.find(r);
     std::uint32_t profile;
     if (pit != root_profile.end()) {
@@ -767,6 +808,25 @@ const IdentityConfig& IdentityGraph::config() const { return rep_->config; }
 
 void IdentityGraph::ApplyEvent(const Event& event, std::uint64_t sequence) {
   rep_->ApplyEvent(event, sequence);
+}
+
+void IdentityGraph::ApplyEvents(std::span<const Event* const> events,
+                                std::span<const std::uint64_t> sequences) {
+  Rep& r = *rep_;
+  // Look-ups miss the cache on a large graph: fetch the index slots of a later event's
+  // identifiers while this one is applied.
+  constexpr std::size_t kAhead = 4;
+  const auto prefetch = [&](std::size_t j) {
+    if (j >= events.size()) return;
+    for (const Identifier& id : events[j]->identifiers) {
+      if (id.linking) r.index.prefetch(IdentKey{id.type, id.value});
+    }
+  };
+  for (std::size_t j = 0; j < kAhead; ++j) prefetch(j);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    prefetch(i + kAhead);
+    r.ApplyEvent(*events[i], sequences[i]);
+  }
 }
 
 Result<SplitOutcome> IdentityGraph::Split(std::uint64_t profile,
@@ -1026,9 +1086,8 @@ Status IdentityGraph::FinishLoad() {
       cl.root = id;
       cl.size = 1;
       r.AddCount(cl, node.type);
-      node.parent = id;
+      node.set_root(c);
       node.next = id;
-      node.cluster = c;
       r.profile_slot[p] = c;
     } else {
       const std::uint32_t c = r.profile_slot[p];
@@ -1036,7 +1095,6 @@ Status IdentityGraph::FinishLoad() {
       node.parent = cl.root;
       node.next = r.nodes[cl.root].next;
       r.nodes[cl.root].next = id;
-      node.cluster = kNone;
       ++cl.size;
       r.AddCount(cl, node.type);
     }
@@ -1078,7 +1136,7 @@ Status IdentityGraph::FinishLoad() {
         auto& tags = r.node_tags[node];
         tags.insert(std::upper_bound(tags.begin(), tags.end(), tag), tag);
         r.nodes[node].flags |= kNodeHasTags;
-        const std::uint32_t c = r.nodes[r.Find(node)].cluster;
+        const std::uint32_t c = r.nodes[r.Find(node)].cluster();
         auto& ctags = r.cluster_tags[c];
         if (!std::binary_search(ctags.begin(), ctags.end(), tag)) {
           ctags.insert(std::upper_bound(ctags.begin(), ctags.end(), tag), tag);
@@ -1098,7 +1156,7 @@ std::optional<std::uint64_t> IdentityGraph::FindProfile(IdentifierType type,
   const Rep& r = *rep_;
   auto it = r.index.find(IdentKey{type, value});
   if (it == r.index.end()) return std::nullopt;
-  return r.clusters[r.nodes[r.FindConst(*it)].cluster].profile;
+  return r.clusters[r.nodes[r.FindConst(*it)].cluster()].profile;
 }
 
 std::optional<std::uint64_t> IdentityGraph::ResolveProfileId(std::uint64_t id) const {
@@ -1181,7 +1239,7 @@ std::vector<std::uint64_t> IdentityGraph::NodeProfiles() const {
   const Rep& r = *rep_;
   std::vector<std::uint64_t> out(r.nodes.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = r.clusters[r.nodes[r.FindConst(static_cast<std::uint32_t>(i))].cluster].profile;
+    out[i] = r.clusters[r.nodes[r.FindConst(static_cast<std::uint32_t>(i))].cluster()].profile;
   }
   return out;
 }

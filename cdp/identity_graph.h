@@ -88,6 +88,9 @@ class IdentityGraph {
   // marks what changed for the next TakeDelta. Events without linking identifiers change
   // nothing.
   void ApplyEvent(const Event& event, std::uint64_t sequence);
+  // ApplyEvent for each event in order (faster on a large graph: it prefetches).
+  // REQUIRES: events.size() == sequences.size().
+  void ApplyEvents(std::span<const Event* const> events, std::span<const std::uint64_t> sequences);
 
   // Splits the profile of `profile` (any of its ids, merged ones included): the nodes of
   // `identifiers` leave it, the edges between them and the rest are removed, a cannot-link

@@ -67,7 +67,7 @@ void IdentityService::PublishLocked() {
 void IdentityService::Apply(std::span<const Event* const> events,
                             std::span<const std::uint64_t> sequences, GraphDelta* delta) {
   std::unique_lock lock(mu_);
-  for (std::size_t i = 0; i < events.size(); ++i) graph_->ApplyEvent(*events[i], sequences[i]);
+  graph_->ApplyEvents(events, sequences);
   graph_->TakeDelta(delta);
   PublishLocked();
 }

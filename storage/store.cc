@@ -498,6 +498,13 @@ Status Store::Close() {
   Status result = rep_->write_failed.load()
                       ? IoError("the WAL was not synced at close: an earlier write failed")
                       : FromRocks(rep_->db->FlushWAL(/*sync=*/true), "cannot sync the WAL");
+  if (result.ok()) {
+    // Flushing the memtables makes the write-ahead log obsolete, so that the next open does
+    // not replay it (twice: the read-only probe and the real open).
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    result = FromRocks(rep_->db->Flush(flush, rep_->handles), "cannot flush the memtables");
+  }
   for (auto* h : rep_->handles) {
     Status s = FromRocks(rep_->db->DestroyColumnFamilyHandle(h), "cannot release a column family");
     if (result.ok()) result = s;
