@@ -2,7 +2,9 @@
 // graph of N identifiers from identify events, the way the writer does) and the start-up load
 // of such a graph from a real store. Prints one JSON line.
 //
-//   identity_scale [--identifiers N] [--dir DIR]   (defaults: 10,000,000 and a temporary dir)
+//   identity_scale [--identifiers N] [--dir DIR]   (defaults: 10,000,000 and a temporary dir;
+//                                                   with --dir the store is kept)
+//   identity_scale --load-only DIR                  (times loading the graph kept in DIR)
 #include <unistd.h>
 
 #include <chrono>
@@ -53,8 +55,36 @@ std::uint64_t Build(IdentityGraph& graph, std::uint64_t identifiers, bool keep_d
   return n;
 }
 
+// Times the start-up load of the graph stored in `dir` (made by an earlier run with --dir).
+int LoadOnly(const std::string& dir) {
+  auto start = std::chrono::steady_clock::now();
+  auto store = storage::Store::Open(dir + "/db", storage::StoreOptions());
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  const double open_seconds = SecondsSince(start);
+  IdentityGraph loaded(IdentityConfig::Defaults());
+  IdentityGraphLoader sink(&loaded);
+  start = std::chrono::steady_clock::now();
+  Status s = (*store)->LoadGraph(&sink);
+  const double read_seconds = SecondsSince(start);
+  start = std::chrono::steady_clock::now();
+  if (s.ok()) s = loaded.FinishLoad();
+  const double finish_seconds = SecondsSince(start);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf(
+      "{\"identifiers\":%zu,\"edges\":%zu,\"store_open_seconds\":%.2f,"
+      "\"read_seconds\":%.2f,\"finish_seconds\":%.2f}\n",
+      loaded.Stats().nodes, loaded.Stats().edges, open_seconds, read_seconds, finish_seconds);
+  return 0;
+}
+
 int Run(std::uint64_t identifiers, std::string dir) {
-  bool temporary = dir.empty();
+  const bool temporary = dir.empty();
   if (temporary) {
     std::string pattern =
         (std::filesystem::temp_directory_path() / "identity_scale.XXXXXX").string();
@@ -103,6 +133,7 @@ int Run(std::uint64_t identifiers, std::string dir) {
   }
   std::fprintf(stderr, "loading it back\n");
   start = std::chrono::steady_clock::now();
+  const auto load_start = start;
   auto store = storage::Store::Open(dir + "/db", storage::StoreOptions());
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
@@ -112,8 +143,9 @@ int Run(std::uint64_t identifiers, std::string dir) {
   IdentityGraph loaded(IdentityConfig::Defaults());
   IdentityGraphLoader sink(&loaded);
   Status s = (*store)->LoadGraph(&sink);
+  const double read_seconds = SecondsSince(load_start);
   if (s.ok()) s = loaded.FinishLoad();
-  const double load_seconds = SecondsSince(start);
+  const double load_seconds = SecondsSince(load_start);
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
@@ -123,10 +155,11 @@ int Run(std::uint64_t identifiers, std::string dir) {
       "{\"identifiers\":%zu,\"edges\":%zu,\"profiles\":%zu,\"events\":%llu,"
       "\"build_seconds\":%.2f,\"events_per_second\":%.0f,\"rss_growth_bytes\":%zu,"
       "\"bytes_per_identifier\":%.1f,\"graph_estimate_bytes\":%zu,"
-      "\"store_open_seconds\":%.2f,\"load_seconds\":%.2f,\"loaded_equals_built\":%s}\n",
+      "\"store_open_seconds\":%.2f,\"read_seconds\":%.2f,\"load_seconds\":%.2f,"
+      "\"loaded_equals_built\":%s}\n",
       stats.nodes, stats.edges, stats.profiles, static_cast<unsigned long long>(events),
       build_seconds, static_cast<double>(events) / build_seconds, rss_after - rss_before,
-      bytes_per_identifier, stats.memory_bytes, open_seconds, load_seconds,
+      bytes_per_identifier, stats.memory_bytes, open_seconds, read_seconds, load_seconds,
       same ? "true" : "false");
   store->reset();
   if (temporary) {
@@ -142,6 +175,7 @@ int Run(std::uint64_t identifiers, std::string dir) {
 int main(int argc, char** argv) {
   std::uint64_t identifiers = 10'000'000;
   std::string dir;
+  if (argc == 3 && std::string_view(argv[1]) == "--load-only") return cdp::LoadOnly(argv[2]);
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
     if (flag == "--identifiers") {
@@ -149,7 +183,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--dir") {
       dir = argv[i + 1];
     } else {
-      std::fprintf(stderr, "usage: identity_scale [--identifiers N] [--dir DIR]\n");
+      std::fprintf(stderr,
+                   "usage: identity_scale [--identifiers N] [--dir DIR] | --load-only DIR\n");
       return 2;
     }
   }

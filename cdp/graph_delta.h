@@ -95,7 +95,9 @@ struct GraphDelta {
   }
 };
 
-// Receives the stored graph records at start-up (storage's LoadGraph), in any order.
+// Receives the stored graph records at start-up (storage's LoadGraph), in any order. OnNode
+// calls do not overlap each other, nor do the other three among themselves, but an OnNode call
+// may run concurrently with an OnEdge, OnProfile or OnCannotLink call (on another thread).
 class GraphRecordSink {
  public:
   virtual ~GraphRecordSink() = default;

@@ -77,7 +77,7 @@ struct SplitOutcome {
 class IdentityGraph {
  public:
   // REQUIRES: config.Validate() is ok.
-  IdentityGraph(const IdentityConfig& config, const IdentityGraphOptions& options = {});
+  explicit IdentityGraph(const IdentityConfig& config, const IdentityGraphOptions& options = {});
   ~IdentityGraph();
   IdentityGraph(const IdentityGraph&) = delete;
   IdentityGraph& operator=(const IdentityGraph&) = delete;

@@ -34,6 +34,7 @@ Result<std::vector<std::string>> ParseSplitRequest(std::string_view body) {
     if (key != "identifiers") {
       return InvalidArgumentError("unknown field '" + std::string(key) + "'");
     }
+    if (found) return InvalidArgumentError("identifiers: given more than once");
     dom::array list;
     if (value.get_array().get(list) != simdjson::SUCCESS) {
       return InvalidArgumentError("identifiers: expected an array of \"type:value\" strings");

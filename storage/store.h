@@ -100,13 +100,14 @@ class Store final : public EventStore {
 
   // The identity graph (FORMAT.md, `identifiers`, `edges` and `profiles`).
 
-  // Hands every stored graph record to `sink`, on the calling thread, one call at a time:
-  // nodes in node order, then edges and cannot-links in key order, then profiles in id order.
-  // The records are read from one snapshot, so a concurrent Commit is seen whole or not at
-  // all; each record passed is valid during the call only. kCorruption naming the family and
-  // the defect at the first record that does not decode (the sink has then seen part of the
-  // graph); kIoError on read failures. Meant for start-up: it reads sequentially with a large
-  // readahead and does not fill the block cache.
+  // Hands every stored graph record to `sink`: nodes in node order on a second thread, and on
+  // the calling thread edges and cannot-links in key order, then profiles in id order (the two
+  // groups run concurrently, as GraphRecordSink allows). The records are read from one
+  // snapshot, so a concurrent Commit is seen whole or not at all; each record passed is valid
+  // during the call only. kCorruption naming the family and the defect at the first record
+  // that does not decode (the sink has then seen part of the graph); kIoError on read
+  // failures. Meant for start-up: it reads sequentially with a large readahead and does not
+  // fill the block cache.
   Status LoadGraph(GraphRecordSink* sink) const;
 
   // The stored edge between nodes `a` and `b` (in either order), or nullopt when there is none
