@@ -35,7 +35,8 @@ struct NodeRecord {
   std::string value;
   // XXH3-64 (unseeded) of the type byte followed by the value; checked at load.
   std::uint64_t hash = 0;
-  // Earliest and latest event timestamps that carried it, in seconds since the epoch.
+  // Earliest and latest (to within an hour: see ProfileIdentifier) event timestamps that
+  // carried it, in seconds since the epoch.
   std::uint32_t first_seen = 0;
   std::uint32_t last_seen = 0;
   std::uint64_t profile = 0;

@@ -24,6 +24,9 @@ constexpr std::uint8_t kNoSlot = 0xff;
 constexpr std::uint32_t kRootBit = 0x8000'0000u;
 constexpr std::uint32_t kMaxNodes = kRootBit - 1;
 
+// How far an event must be past an identifier's last_seen to move it (seconds).
+constexpr std::uint32_t kLastSeenStep = 3600;
+
 // Node flags.
 constexpr std::uint8_t kNodeDirty = 1;
 constexpr std::uint8_t kNodeHasTags = 2;
@@ -332,9 +335,11 @@ struct IdentityGraph::Rep {
       return CreateNode(type, value, seen);
     }
     Node& n = nodes[*it];
-    if (seen < n.first_seen || seen > n.last_seen) {
+    // last_seen moves in steps of kLastSeenStep: an identifier seen all day is rewritten
+    // once an hour, not once per event.
+    if (seen < n.first_seen || seen >= n.last_seen + std::uint64_t{kLastSeenStep}) {
       n.first_seen = std::min(n.first_seen, seen);
-      n.last_seen = std::max(n.last_seen, seen);
+      if (seen >= n.last_seen + std::uint64_t{kLastSeenStep}) n.last_seen = seen;
       MarkNode(*it);
     }
     return *it;

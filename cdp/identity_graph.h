@@ -46,7 +46,10 @@ struct IdentityGraphStats {
 struct ProfileIdentifier {
   IdentifierType type = kUserId;
   std::string value;
-  std::uint32_t first_seen = 0;  // seconds since the epoch
+  // Seconds since the epoch: the earliest event timestamp that carried it, and the latest to
+  // within an hour (last_seen moves only when an event is an hour or more past it, so that an
+  // identifier seen all day is rewritten once an hour rather than once per event).
+  std::uint32_t first_seen = 0;
   std::uint32_t last_seen = 0;
 };
 
