@@ -448,6 +448,20 @@ struct IdentityGraph::Rep {
     --stats.profiles;
   }
 
+  // Joins the clusters of roots `ra` and `rb` (edge `e` between them) when the limits and
+  // cannot-links allow it; otherwise refuses `e` and marks both clusters conflicted. Returns
+  // whether they were joined. REQUIRES: ra != rb.
+  bool UnionOrRefuse(std::uint32_t e, std::uint32_t ra, std::uint32_t rb) {
+    if (CanUnion(nodes[ra].cluster(), nodes[rb].cluster())) {
+      Union(ra, rb);
+      return true;
+    }
+    SetEdgeState(e, EdgeState::kRefused);
+    ClusterOf(ra).flags |= kClusterConflicted;
+    ClusterOf(rb).flags |= kClusterConflicted;
+    return false;
+  }
+
   void SetEdgeState(std::uint32_t e, EdgeState s) {
     Edge& edge = edges[e];
     if (edge.state() == s) return;
@@ -611,13 +625,7 @@ void IdentityGraph::Rep::ApplyEventLinks(const Event& event, std::uint64_t seque
       tentative.push_back(e);
       continue;
     }
-    if (ra == rb) continue;
-    if (CanUnion(nodes[ra].cluster(), nodes[rb].cluster())) {
-      Union(ra, rb);
-    } else {
-      SetEdgeState(e, EdgeState::kRefused);
-      ClusterOf(ra).flags |= kClusterConflicted;
-      ClusterOf(rb).flags |= kClusterConflicted;
+    if (ra != rb && !UnionOrRefuse(e, ra, rb)) {
       seeds.push_back(a);
       seeds.push_back(b);
     }
@@ -632,14 +640,7 @@ void IdentityGraph::Rep::DecideInArrivalOrder(const std::vector<std::uint32_t>& 
   for (std::uint32_t e : tentative) {
     const std::uint32_t ra = Find(edges[e].a);
     const std::uint32_t rb = Find(edges[e].b);
-    if (ra == rb) continue;
-    if (CanUnion(nodes[ra].cluster(), nodes[rb].cluster())) {
-      Union(ra, rb);
-    } else {
-      SetEdgeState(e, EdgeState::kRefused);
-      ClusterOf(ra).flags |= kClusterConflicted;
-      ClusterOf(rb).flags |= kClusterConflicted;
-    }
+    if (ra != rb) UnionOrRefuse(e, ra, rb);
   }
 }
 
