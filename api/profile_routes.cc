@@ -217,10 +217,12 @@ void ProfileService::HandleSplit(HttpRequest&& request, Responder respond) {
   Status queued = writer_->SubmitTask(
       [this, job, sync](EventStore& store) -> Status {
         GraphDelta delta;
+        // Read before the graph lock: commits take the store's lock, then the graph's.
+        const std::uint64_t after_sequence = store.LastSequence();
         job->outcome = identity_->Write(
             [&](IdentityGraph& g) {
               return g.Split(job->profile, job->identifiers, SystemClock::Default().Now(),
-                             store.LastSequence());
+                             after_sequence);
             },
             &delta);
         if (!job->outcome.ok() || delta.empty()) return Status::Ok();
