@@ -127,6 +127,29 @@ struct Shared {
   }
 };
 
+// A connection's entry in the registry that Shutdown() waits on. Declared as a session's first
+// member, it is destroyed last, after the session's stream: Shutdown() may destroy the
+// io_context as soon as the registry is empty, and a session can be destroyed on another thread
+// (the ingest writer's, which holds a reply callback until the reply is posted).
+class Registration {
+ public:
+  explicit Registration(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+  ~Registration() {
+    if (self_ != nullptr) shared_->Unregister(self_);
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+
+  void Register(const Connection* self, std::weak_ptr<Connection> weak) {
+    self_ = self;
+    shared_->Register(self, std::move(weak));
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  const Connection* self_ = nullptr;
+};
+
 std::string LowerCase(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -156,15 +179,15 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
  public:
   WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<WebSocketHandler> handler,
                    std::shared_ptr<Shared> shared)
-      : ws_(std::move(stream)), handler_(std::move(handler)), shared_(std::move(shared)) {}
+      : registration_(shared),
+        ws_(std::move(stream)),
+        handler_(std::move(handler)),
+        shared_(std::move(shared)) {}
 
-  ~WebSocketSession() override {
-    shared_->websockets_active->Add(-1);
-    shared_->Unregister(this);
-  }
+  ~WebSocketSession() override { shared_->websockets_active->Add(-1); }
 
   void Run(http::request<http::string_body> upgrade) {
-    shared_->Register(this, weak_from_this());
+    registration_.Register(this, weak_from_this());
     shared_->websockets_active->Add(1);
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeout{};
@@ -274,6 +297,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
                     [self = shared_from_this()](beast::error_code) { self->closed_ = true; });
   }
 
+  Registration registration_;  // first: destroyed after ws_
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<WebSocketHandler> handler_;
   std::shared_ptr<Shared> shared_;
@@ -294,15 +318,12 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
 class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+      : registration_(shared), stream_(std::move(socket)), shared_(std::move(shared)) {}
 
-  ~Session() override {
-    shared_->metrics.connections_active->Add(-1);
-    shared_->Unregister(this);
-  }
+  ~Session() override { shared_->metrics.connections_active->Add(-1); }
 
   void Run() {
-    shared_->Register(this, weak_from_this());
+    registration_.Register(this, weak_from_this());
     shared_->metrics.connections_active->Add(1);
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
@@ -493,6 +514,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     stream_.close();
   }
 
+  Registration registration_;  // first: destroyed after stream_
   beast::tcp_stream stream_;
   std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
