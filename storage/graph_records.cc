@@ -1,6 +1,8 @@
 #include "storage/graph_records.h"
 
+#include <bit>
 #include <chrono>
+#include <cmath>
 #include <limits>
 
 namespace cdp::storage {
@@ -49,10 +51,17 @@ Timestamp GetTime(const char* p) {
   return Timestamp(std::chrono::milliseconds(static_cast<std::int64_t>(GetU64(p))));
 }
 
+// Floats are stored as their IEEE 754 binary32 bits, as a u32.
+char* PutF32(char* p, float v) { return PutU32(p, std::bit_cast<std::uint32_t>(v)); }
+float GetF32(const char* p) { return std::bit_cast<float>(GetU32(p)); }
+
 bool ValidEdgeState(std::uint8_t v) { return v <= static_cast<std::uint8_t>(EdgeState::kRemoved); }
-bool ValidLinkRule(std::uint8_t v) { return v <= static_cast<std::uint8_t>(LinkRule::kAlias); }
+bool ValidLinkRule(std::uint8_t v) { return v <= static_cast<std::uint8_t>(LinkRule::kReview); }
 bool ValidProfileState(std::uint8_t v) {
   return v <= static_cast<std::uint8_t>(ProfileState::kMerged);
+}
+bool ValidReviewState(std::uint8_t v) {
+  return v <= static_cast<std::uint8_t>(ReviewState::kNoMatch);
 }
 
 Status Corrupt(std::string_view kind, std::string_view defect) {
@@ -83,6 +92,76 @@ Status CheckKey(std::string_view kind, std::string_view key, char prefix, std::s
   return Status::Ok();
 }
 
+// Checks that `evidence` fits a match-evidence section.
+Status CheckEvidence(std::string_view kind, const MatchEvidence& evidence) {
+  if (evidence.fields.size() > kMaxMatchEvidenceFields) {
+    return Unencodable(kind, "match evidence with too many fields");
+  }
+  bool finite = std::isfinite(evidence.prior) && std::isfinite(evidence.weight) &&
+                std::isfinite(evidence.cluster_weight);
+  for (const FieldContribution& field : evidence.fields) {
+    finite = finite && std::isfinite(field.weight);
+  }
+  if (!finite) return Unencodable(kind, "a match weight that is not finite");
+  return Status::Ok();
+}
+
+// Appends the match-evidence section of `evidence`. REQUIRES: CheckEvidence accepts it.
+void AppendEvidence(const MatchEvidence& evidence, std::string* value) {
+  char buf[kMatchEvidenceFixedSize + kMatchEvidenceFieldSize * kMaxMatchEvidenceFields];
+  buf[0] = kMatchEvidenceVersion;
+  char* p = PutU32(buf + 1, evidence.model_version);
+  p = PutF32(p, evidence.prior);
+  p = PutF32(p, evidence.weight);
+  p = PutF32(p, evidence.cluster_weight);
+  *p++ = static_cast<char>(evidence.fields.size());
+  for (const FieldContribution& field : evidence.fields) {
+    *p++ = static_cast<char>(field.field);
+    *p++ = static_cast<char>(field.level);
+    p = PutF32(p, field.weight);
+  }
+  value->append(buf, static_cast<std::size_t>(p - buf));
+}
+
+// Validates a match-evidence section that `section` holds exactly and, when `out` is not null,
+// decodes it into `*out` (reusing the capacity of its fields).
+Status ParseEvidence(std::string_view kind, std::string_view section, MatchEvidence* out) {
+  if (section.empty()) return Corrupt(kind, "missing match evidence");
+  if (section[0] != kMatchEvidenceVersion) return Corrupt(kind, "unknown match evidence version");
+  if (section.size() < kMatchEvidenceFixedSize) return Corrupt(kind, "truncated match evidence");
+  const char* p = section.data();
+  const std::size_t count = static_cast<unsigned char>(p[17]);
+  if (count > kMaxMatchEvidenceFields) return Corrupt(kind, "match evidence with too many fields");
+  const std::size_t left = section.size() - kMatchEvidenceFixedSize;
+  if (count * kMatchEvidenceFieldSize > left) {
+    return Corrupt(kind, "match evidence field count beyond the value");
+  }
+  if (count * kMatchEvidenceFieldSize < left) {
+    return Corrupt(kind, "trailing bytes after the match evidence");
+  }
+  bool finite =
+      std::isfinite(GetF32(p + 5)) && std::isfinite(GetF32(p + 9)) && std::isfinite(GetF32(p + 13));
+  for (std::size_t i = 0; i < count; ++i) {
+    finite = finite &&
+             std::isfinite(GetF32(p + kMatchEvidenceFixedSize + i * kMatchEvidenceFieldSize + 2));
+  }
+  if (!finite) return Corrupt(kind, "a match weight that is not finite");
+  if (out == nullptr) return Status::Ok();
+  out->model_version = GetU32(p + 1);
+  out->prior = GetF32(p + 5);
+  out->weight = GetF32(p + 9);
+  out->cluster_weight = GetF32(p + 13);
+  out->fields.resize(count);
+  const char* f = p + kMatchEvidenceFixedSize;
+  for (FieldContribution& field : out->fields) {
+    field.field = static_cast<std::uint8_t>(f[0]);
+    field.level = static_cast<std::uint8_t>(f[1]);
+    field.weight = GetF32(f + 2);
+    f += kMatchEvidenceFieldSize;
+  }
+  return Status::Ok();
+}
+
 // The parts of an edge value, pointing into the value's bytes.
 struct EdgeValueView {
   std::uint8_t state = 0;
@@ -90,9 +169,12 @@ struct EdgeValueView {
   Timestamp evidence_time;
   std::uint64_t evidence_sequence = 0;
   std::string_view message;
+  bool has_match = false;  // a match-evidence section follows the messageId
 };
 
-Status ParseEdgeValue(std::string_view value, EdgeValueView* view) {
+// Validates an edge value and fills `*view`; when the value holds match evidence and `match` is
+// not null, decodes it into `*match`.
+Status ParseEdgeValue(std::string_view value, EdgeValueView* view, MatchEvidence* match) {
   constexpr std::string_view kKind = "edge";
   CDP_RETURN_IF_ERROR(CheckVersion(kKind, value));
   if (value.size() < kEdgeValueFixedSize) return Corrupt(kKind, "truncated value");
@@ -106,8 +188,12 @@ Status ParseEdgeValue(std::string_view value, EdgeValueView* view) {
   const std::size_t length = GetU16(p + 19);
   const std::size_t left = value.size() - kEdgeValueFixedSize;
   if (length > left) return Corrupt(kKind, "messageId length beyond the value");
-  if (length < left) return Corrupt(kKind, "trailing bytes after the messageId");
-  view->message = value.substr(kEdgeValueFixedSize);
+  view->message = value.substr(kEdgeValueFixedSize, length);
+  // Bytes after the messageId are a match-evidence section (values written before evidence
+  // existed end with the messageId).
+  const std::string_view section = value.substr(kEdgeValueFixedSize + length);
+  view->has_match = !section.empty();
+  if (view->has_match) CDP_RETURN_IF_ERROR(ParseEvidence(kKind, section, match));
   return Status::Ok();
 }
 
@@ -130,6 +216,13 @@ void EncodeEdgeKey(std::uint32_t a, std::uint32_t b, std::string* key) {
 void EncodeCannotLinkKey(std::uint32_t id, std::string* key) {
   char buf[kCannotLinkKeySize];
   buf[0] = kCannotLinkKeyPrefix;
+  PutU32(buf + 1, id);
+  key->assign(buf, sizeof(buf));
+}
+
+void EncodeReviewKey(std::uint32_t id, std::string* key) {
+  char buf[kReviewKeySize];
+  buf[0] = kReviewKeyPrefix;
   PutU32(buf + 1, id);
   key->assign(buf, sizeof(buf));
 }
@@ -172,6 +265,7 @@ Status EncodeEdge(const EdgeRecord& record, std::string* key, std::string* value
   if (record.evidence_message.size() > kMaxGraphRecordString) {
     return Unencodable(kKind, "messageId too long");
   }
+  if (record.match) CDP_RETURN_IF_ERROR(CheckEvidence(kKind, *record.match));
   EncodeEdgeKey(record.a, record.b, key);
   char buf[kEdgeValueFixedSize];
   buf[0] = kGraphRecordVersion;
@@ -182,6 +276,7 @@ Status EncodeEdge(const EdgeRecord& record, std::string* key, std::string* value
   PutU16(p, static_cast<std::uint16_t>(record.evidence_message.size()));
   value->assign(buf, sizeof(buf));
   value->append(record.evidence_message);
+  if (record.match) AppendEvidence(*record.match, value);
   return Status::Ok();
 }
 
@@ -222,6 +317,36 @@ Status EncodeCannotLink(const CannotLinkRecord& record, std::string* key, std::s
   return Status::Ok();
 }
 
+Status EncodeReview(const ReviewRecord& record, std::string* key, std::string* value) {
+  constexpr std::string_view kKind = "review";
+  if (!ValidReviewState(static_cast<std::uint8_t>(record.state))) {
+    return Unencodable(kKind, "unknown state");
+  }
+  if (record.message_id.size() > kMaxGraphRecordString) {
+    return Unencodable(kKind, "messageId too long");
+  }
+  CDP_RETURN_IF_ERROR(CheckEvidence(kKind, record.evidence));
+  EncodeReviewKey(record.id, key);
+  char buf[kReviewValueFixedSize];
+  buf[0] = kGraphRecordVersion;
+  buf[1] = static_cast<char>(record.state);
+  char* p = PutU32(buf + 2, record.record_node);
+  p = PutU32(p, record.candidate_node);
+  p = PutU64(p, record.left_profile);
+  p = PutU64(p, record.right_profile);
+  p = PutTime(p, record.created_at);
+  p = PutTime(p, record.decided_at);
+  p = PutU64(p, record.sequence);
+  p = PutU64(p, record.decided_after_sequence);
+  PutU16(p, static_cast<std::uint16_t>(record.message_id.size()));
+  value->assign(buf, sizeof(buf));
+  value->reserve(sizeof(buf) + record.message_id.size() + kMatchEvidenceFixedSize +
+                 kMatchEvidenceFieldSize * record.evidence.fields.size());
+  value->append(record.message_id);
+  AppendEvidence(record.evidence, value);
+  return Status::Ok();
+}
+
 Status DecodeNode(std::string_view key, std::string_view value, NodeRecord* record) {
   constexpr std::string_view kKind = "node";
   CDP_RETURN_IF_ERROR(CheckKey(kKind, key, kNodeKeyPrefix, kNodeKeySize));
@@ -249,7 +374,9 @@ Status DecodeEdge(std::string_view key, std::string_view value, EdgeRecord* reco
   const std::uint32_t b = GetU32(key.data() + 5);
   if (a >= b) return Corrupt(kKind, "key whose a is not less than b");
   EdgeValueView view;
-  CDP_RETURN_IF_ERROR(ParseEdgeValue(value, &view));
+  if (!record->match) record->match.emplace();
+  CDP_RETURN_IF_ERROR(ParseEdgeValue(value, &view, &*record->match));
+  if (!view.has_match) record->match.reset();
   record->a = a;
   record->b = b;
   record->state = static_cast<EdgeState>(view.state);
@@ -299,12 +426,40 @@ Status DecodeCannotLink(std::string_view key, std::string_view value, CannotLink
   return Status::Ok();
 }
 
+Status DecodeReview(std::string_view key, std::string_view value, ReviewRecord* record) {
+  constexpr std::string_view kKind = "review";
+  CDP_RETURN_IF_ERROR(CheckKey(kKind, key, kReviewKeyPrefix, kReviewKeySize));
+  CDP_RETURN_IF_ERROR(CheckVersion(kKind, value));
+  if (value.size() < kReviewValueFixedSize) return Corrupt(kKind, "truncated value");
+  const char* p = value.data();
+  const auto state = static_cast<std::uint8_t>(p[1]);
+  if (!ValidReviewState(state)) return Corrupt(kKind, "unknown state");
+  const std::size_t length = GetU16(p + 58);
+  if (length > value.size() - kReviewValueFixedSize) {
+    return Corrupt(kKind, "messageId length beyond the value");
+  }
+  CDP_RETURN_IF_ERROR(
+      ParseEvidence(kKind, value.substr(kReviewValueFixedSize + length), &record->evidence));
+  record->id = GetU32(key.data() + 1);
+  record->state = static_cast<ReviewState>(state);
+  record->record_node = GetU32(p + 2);
+  record->candidate_node = GetU32(p + 6);
+  record->left_profile = GetU64(p + 10);
+  record->right_profile = GetU64(p + 18);
+  record->created_at = GetTime(p + 26);
+  record->decided_at = GetTime(p + 34);
+  record->sequence = GetU64(p + 42);
+  record->decided_after_sequence = GetU64(p + 50);
+  record->message_id.assign(value.substr(kReviewValueFixedSize, length));
+  return Status::Ok();
+}
+
 Status SetEdgeValueState(EdgeState state, std::string* value) {
   if (!ValidEdgeState(static_cast<std::uint8_t>(state))) {
     return Unencodable("edge", "unknown state");
   }
   EdgeValueView view;
-  CDP_RETURN_IF_ERROR(ParseEdgeValue(*value, &view));
+  CDP_RETURN_IF_ERROR(ParseEdgeValue(*value, &view, nullptr));
   (*value)[1] = static_cast<char>(state);
   return Status::Ok();
 }

@@ -315,6 +315,10 @@ Status Store::Rep::AppendGraph(const GraphDelta& graph, bool allow_state_only,
     CDP_RETURN_IF_ERROR(EncodeCannotLink(cannot_link, &key, &value));
     CDP_RETURN_IF_ERROR(put(edges_cf));
   }
+  for (const ReviewRecord& review : graph.reviews) {
+    CDP_RETURN_IF_ERROR(EncodeReview(review, &key, &value));
+    CDP_RETURN_IF_ERROR(put(edges_cf));
+  }
   for (const ProfileRecord& profile : graph.profiles) {
     CDP_RETURN_IF_ERROR(EncodeProfile(profile, &key, &value));
     CDP_RETURN_IF_ERROR(put(profiles_cf));
@@ -721,6 +725,7 @@ Status Store::LoadGraph(GraphRecordSink* sink) const {
   NodeRecord node;
   EdgeRecord edge;
   CannotLinkRecord cannot_link;
+  ReviewRecord review;
   ProfileRecord profile;
   const auto on_node = [&](std::string_view key, std::string_view value) {
     CDP_RETURN_IF_ERROR(DecodeNode(key, value, &node));
@@ -734,6 +739,9 @@ Status Store::LoadGraph(GraphRecordSink* sink) const {
     } else if (!key.empty() && key[0] == kCannotLinkKeyPrefix) {
       CDP_RETURN_IF_ERROR(DecodeCannotLink(key, value, &cannot_link));
       sink->OnCannotLink(cannot_link);
+    } else if (!key.empty() && key[0] == kReviewKeyPrefix) {
+      CDP_RETURN_IF_ERROR(DecodeReview(key, value, &review));
+      sink->OnReview(review);
     } else {
       return CorruptionError("a record of an unknown kind");
     }
@@ -828,6 +836,20 @@ Result<std::optional<ProfileRecord>> Store::GetProfile(std::uint64_t id) const {
   return std::optional<ProfileRecord>(profile);
 }
 
+Result<std::optional<ReviewRecord>> Store::GetReview(std::uint32_t id) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  std::string key;
+  EncodeReviewKey(id, &key);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      rep_->db->Get(rocksdb::ReadOptions(), rep_->handles[kEdgesFamily], key, &value);
+  if (s.IsNotFound()) return std::optional<ReviewRecord>();
+  CDP_RETURN_IF_ERROR(FromRocks(s, "cannot read a review item"));
+  ReviewRecord review;
+  CDP_RETURN_IF_ERROR(DecodeReview(key, View(value), &review));
+  return std::optional<ReviewRecord>(std::move(review));
+}
+
 Status Store::ReplaceGraph(const GraphDelta& all) {
   if (!rep_->db) return FailedPreconditionError("the store is closed");
   std::lock_guard lock(rep_->commit_mu);
@@ -838,17 +860,25 @@ Status Store::ReplaceGraph(const GraphDelta& all) {
   for (const NodeRecord& n : all.nodes) {
     bytes += kPutOverhead + kNodeKeySize + kNodeValueFixedSize + n.value.size();
   }
+  const auto evidence_bytes = [](const MatchEvidence& m) {
+    return kMatchEvidenceFixedSize + kMatchEvidenceFieldSize * m.fields.size();
+  };
   for (const EdgeRecord& e : all.edges) {
-    bytes += kPutOverhead + kEdgeKeySize + kEdgeValueFixedSize + e.evidence_message.size();
+    bytes += kPutOverhead + kEdgeKeySize + kEdgeValueFixedSize + e.evidence_message.size() +
+             (e.match ? evidence_bytes(*e.match) : 0);
   }
   for (const CannotLinkRecord& c : all.cannot_links) {
     bytes += kPutOverhead + kCannotLinkKeySize + 17 + 4 * (c.sides[0].size() + c.sides[1].size());
   }
+  for (const ReviewRecord& r : all.reviews) {
+    bytes += kPutOverhead + kReviewKeySize + kReviewValueFixedSize + r.message_id.size() +
+             evidence_bytes(r.evidence);
+  }
   bytes += all.profiles.size() * (kPutOverhead + kProfileKeySize + kProfileValueSize);
   rocksdb::WriteBatch batch(bytes);
 
-  // Every record of `identifiers` and `edges`: [first possible key, last stored key) and the
-  // last stored key itself.
+  // Every record of `identifiers` and `edges` (edges, cannot-links and review items): [first
+  // possible key, last stored key) and the last stored key itself.
   for (std::size_t family : {kIdentifiersFamily, kEdgesFamily}) {
     rocksdb::ColumnFamilyHandle* cf = rep.handles[family];
     std::unique_ptr<rocksdb::Iterator> it(rep.db->NewIterator(rocksdb::ReadOptions(), cf));

@@ -101,13 +101,13 @@ class Store final : public EventStore {
   // The identity graph (FORMAT.md, `identifiers`, `edges` and `profiles`).
 
   // Hands every stored graph record to `sink`: nodes in node order on a second thread, and on
-  // the calling thread edges and cannot-links in key order, then profiles in id order (the two
-  // groups run concurrently, as GraphRecordSink allows). The records are read from one
-  // snapshot, so a concurrent Commit is seen whole or not at all; each record passed is valid
-  // during the call only. kCorruption naming the family and the defect at the first record
-  // that does not decode (the sink has then seen part of the graph); kIoError on read
-  // failures. Meant for start-up: it reads sequentially with a large readahead and does not
-  // fill the block cache.
+  // the calling thread the records of `edges` in key order (cannot-links by id, edges by pair,
+  // review items by id), then profiles in id order (the two groups run concurrently, as
+  // GraphRecordSink allows). The records are read from one snapshot, so a concurrent Commit is
+  // seen whole or not at all; each record passed is valid during the call only. kCorruption
+  // naming the family and the defect at the first record that does not decode (the sink has
+  // then seen part of the graph); kIoError on read failures. Meant for start-up: it reads
+  // sequentially with a large readahead and does not fill the block cache.
   Status LoadGraph(GraphRecordSink* sink) const;
 
   // The stored edge between nodes `a` and `b` (in either order), or nullopt when there is none
@@ -119,13 +119,16 @@ class Store final : public EventStore {
                   std::vector<std::optional<EdgeRecord>>* out) const;
   // The stored profile `id`, or nullopt when there is none. kCorruption for a malformed record.
   Result<std::optional<ProfileRecord>> GetProfile(std::uint64_t id) const;
+  // The stored review item `id` (its latest state), or nullopt when there is none. kCorruption
+  // for a malformed record.
+  Result<std::optional<ReviewRecord>> GetReview(std::uint32_t id) const;
 
   // Replaces the whole stored graph (for `cdp rebuild`): deletes every record of `identifiers`
-  // and `edges` and the profile records of `profiles`, and writes the records of `all`, in one
-  // synced WriteBatch. A crash or an error leaves the old graph or the new one, never a mix.
-  // The batch holds every record in memory (about 40 bytes a node and 35 an edge, plus
-  // their strings). Serialised with Commit. kInvalidArgument, with nothing written, for a
-  // `state_only` edge or a record the format cannot hold.
+  // and `edges` (review items included) and the profile records of `profiles`, and writes the
+  // records of `all` (its reviews included), in one synced WriteBatch. A crash or an error leaves
+  // the old graph or the new one, never a mix. The batch holds every record in memory (about 40
+  // bytes a node and 35 an edge, plus their strings). Serialised with Commit. kInvalidArgument,
+  // with nothing written, for a `state_only` edge or a record the format cannot hold.
   Status ReplaceGraph(const GraphDelta& all);
 
  private:

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,47 @@ EdgeRecord MakeEdge() {
   r.evidence_time = At(1'772'366'400'123);
   r.evidence_message = "msg-1";
   r.evidence_sequence = 0x0102030405060708ull;
+  return r;
+}
+
+MatchEvidence MakeEvidence(std::size_t fields = 3) {
+  MatchEvidence m;
+  m.model_version = 0x0A0B0C0D;
+  m.prior = -13.25f;
+  m.weight = 21.5f;
+  m.cluster_weight = 18.0625f;
+  for (std::size_t i = 0; i < fields; ++i) {
+    FieldContribution f;
+    f.field = static_cast<std::uint8_t>(i);
+    f.level = static_cast<std::uint8_t>(0xFF - i);
+    f.weight = i % 2 == 0 ? 4.75f * static_cast<float>(i + 1) : -0.0f;
+    m.fields.push_back(f);
+  }
+  return m;
+}
+
+EdgeRecord MakeProbabilisticEdge() {
+  EdgeRecord r = MakeEdge();
+  r.state = EdgeState::kLinked;
+  r.rule = LinkRule::kProbabilistic;
+  r.match = MakeEvidence();
+  return r;
+}
+
+ReviewRecord MakeReview() {
+  ReviewRecord r;
+  r.id = 0x0A000001;
+  r.record_node = 17;
+  r.candidate_node = 0xFFFFFFF0;
+  r.left_profile = 0x1112131415161718ull;
+  r.right_profile = 0x2122232425262728ull;
+  r.evidence = MakeEvidence(2);
+  r.created_at = At(1'772'366'400'123);
+  r.message_id = "msg-review";
+  r.sequence = 0x0102030405060708ull;
+  r.state = ReviewState::kNoMatch;
+  r.decided_at = At(-7);
+  r.decided_after_sequence = 0x8877665544332211ull;
   return r;
 }
 
@@ -187,7 +230,7 @@ TEST(GraphRecordsTest, EncodersRefuseRecordsTheFormatCannotHold) {
   edge.state = static_cast<EdgeState>(3);
   EXPECT_EQ(EncodeEdge(edge, &key, &value).code(), StatusCode::kInvalidArgument);
   edge = MakeEdge();
-  edge.rule = static_cast<LinkRule>(2);
+  edge.rule = static_cast<LinkRule>(4);
   EXPECT_EQ(EncodeEdge(edge, &key, &value).code(), StatusCode::kInvalidArgument);
   edge = MakeEdge();
   edge.evidence_message.assign(kMaxGraphRecordString + 1, 'm');
@@ -268,7 +311,7 @@ TEST(GraphRecordsTest, MalformedEdgesAreCorruption) {
   std::string bad_state = good.value;
   bad_state[1] = 3;
   std::string bad_rule = good.value;
-  bad_rule[2] = 2;
+  bad_rule[2] = 4;
   std::string equal_key;
   EncodeEdgeKey(5, 5, &equal_key);
   std::string reversed_key;
@@ -343,6 +386,299 @@ TEST(GraphRecordsTest, SetEdgeValueStateRefusesMalformedValues) {
   EXPECT_EQ(SetEdgeValueState(static_cast<EdgeState>(7), &value).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(value, good.value);
+}
+
+// Overwrites the four bytes at `at` with `bits`, big-endian.
+std::string WithU32(std::string value, std::size_t at, std::uint32_t bits) {
+  for (std::size_t i = 0; i < 4; ++i) {
+    value[at + i] = static_cast<char>((bits >> (24 - 8 * i)) & 0xFFu);
+  }
+  return value;
+}
+
+constexpr std::uint32_t kNaNBits = 0x7FC00000;
+constexpr std::uint32_t kInfinityBits = 0x7F800000;
+constexpr std::uint32_t kMinusInfinityBits = 0xFF800000;
+
+TEST(GraphRecordsTest, EdgeWithMatchEvidenceRoundTrips) {
+  for (std::size_t fields : {std::size_t{0}, std::size_t{3}, kMaxMatchEvidenceFields}) {
+    EdgeRecord in = MakeProbabilisticEdge();
+    in.match = MakeEvidence(fields);
+    for (LinkRule rule : {LinkRule::kProbabilistic, LinkRule::kReview}) {
+      in.rule = rule;
+      const Encoded e = EncodeOrDie(in, EncodeEdge);
+      EXPECT_EQ(e.value.size(), kEdgeValueFixedSize + in.evidence_message.size() +
+                                    kMatchEvidenceFixedSize + kMatchEvidenceFieldSize * fields);
+      EdgeRecord out;
+      out.match = MakeEvidence(kMaxMatchEvidenceFields);  // replaced, not merged
+      out.state_only = true;
+      ASSERT_TRUE(DecodeEdge(e.key, e.value, &out).ok()) << fields;
+      EXPECT_EQ(out.rule, rule);
+      EXPECT_EQ(out.state, in.state);
+      EXPECT_EQ(out.evidence_time, in.evidence_time);
+      EXPECT_EQ(out.evidence_message, in.evidence_message);
+      EXPECT_EQ(out.evidence_sequence, in.evidence_sequence);
+      EXPECT_FALSE(out.state_only);
+      ASSERT_TRUE(out.match.has_value());
+      EXPECT_EQ(*out.match, *in.match);
+      // Bit for bit: the sign of a zero weight survives.
+      for (std::size_t i = 0; i < fields; ++i) {
+        EXPECT_EQ(std::bit_cast<std::uint32_t>(out.match->fields[i].weight),
+                  std::bit_cast<std::uint32_t>(in.match->fields[i].weight));
+      }
+    }
+  }
+}
+
+TEST(GraphRecordsTest, MatchEvidenceLayoutIsAsDocumented) {
+  EdgeRecord in = MakeProbabilisticEdge();
+  in.evidence_message = "m";
+  in.match = MatchEvidence{};
+  in.match->model_version = 2;
+  in.match->prior = 1.0f;             // 0x3F800000
+  in.match->weight = -2.0f;           // 0xC0000000
+  in.match->cluster_weight = 0;       // 0x00000000
+  in.match->fields = {{5, 1, 0.5f}};  // 0x3F000000
+  const Encoded e = EncodeOrDie(in, EncodeEdge);
+  const std::string_view section = std::string_view(e.value).substr(kEdgeValueFixedSize + 1);
+  EXPECT_EQ(section, std::string_view("\x01"
+                                      "\x00\x00\x00\x02"
+                                      "\x3F\x80\x00\x00"
+                                      "\xC0\x00\x00\x00"
+                                      "\x00\x00\x00\x00"
+                                      "\x01"
+                                      "\x05\x01\x3F\x00\x00\x00",
+                                      24));
+}
+
+TEST(GraphRecordsTest, EdgeWithoutMatchEvidenceDecodesWithNone) {
+  EdgeRecord in = MakeEdge();
+  const Encoded e = EncodeOrDie(in, EncodeEdge);
+  EXPECT_EQ(e.value.size(), kEdgeValueFixedSize + in.evidence_message.size());
+  EdgeRecord out;
+  out.match = MakeEvidence();
+  ASSERT_TRUE(DecodeEdge(e.key, e.value, &out).ok());
+  EXPECT_FALSE(out.match.has_value());
+
+  // A value as written before match evidence existed, byte by byte.
+  const std::string old_value(
+      "\x01"                              // version
+      "\x00"                              // linked
+      "\x01"                              // alias
+      "\x00\x00\x01\x9C\xA5\x35\x9C\x00"  // time
+      "\x00\x00\x00\x00\x00\x00\x00\x2A"  // sequence 42
+      "\x00\x03"
+      "abc",
+      24);
+  out.match = MakeEvidence();
+  ASSERT_TRUE(DecodeEdge(e.key, old_value, &out).ok());
+  EXPECT_EQ(out.state, EdgeState::kLinked);
+  EXPECT_EQ(out.rule, LinkRule::kAlias);
+  EXPECT_EQ(out.evidence_sequence, 42u);
+  EXPECT_EQ(out.evidence_message, "abc");
+  EXPECT_FALSE(out.match.has_value());
+  // It encodes back to the same bytes.
+  Encoded again = EncodeOrDie(out, EncodeEdge);
+  EXPECT_EQ(again.value, old_value);
+}
+
+TEST(GraphRecordsTest, ReviewRoundTrips) {
+  for (ReviewState state : {ReviewState::kPending, ReviewState::kMatch, ReviewState::kNoMatch}) {
+    ReviewRecord in = MakeReview();
+    in.state = state;
+    const Encoded e = EncodeOrDie(in, EncodeReview);
+    EXPECT_EQ(e.key, std::string("r\x0A\x00\x00\x01", 5));
+    EXPECT_EQ(e.value.size(), kReviewValueFixedSize + in.message_id.size() +
+                                  kMatchEvidenceFixedSize +
+                                  kMatchEvidenceFieldSize * in.evidence.fields.size());
+    EXPECT_EQ(e.value[0], kGraphRecordVersion);
+    ReviewRecord out;
+    out.message_id = "leftover that must be replaced";
+    out.evidence = MakeEvidence(kMaxMatchEvidenceFields);
+    ASSERT_TRUE(DecodeReview(e.key, e.value, &out).ok());
+    EXPECT_EQ(out.id, in.id);
+    EXPECT_EQ(out.record_node, in.record_node);
+    EXPECT_EQ(out.candidate_node, in.candidate_node);
+    EXPECT_EQ(out.left_profile, in.left_profile);
+    EXPECT_EQ(out.right_profile, in.right_profile);
+    EXPECT_EQ(out.evidence, in.evidence);
+    EXPECT_EQ(out.created_at, in.created_at);
+    EXPECT_EQ(out.message_id, in.message_id);
+    EXPECT_EQ(out.sequence, in.sequence);
+    EXPECT_EQ(out.state, in.state);
+    EXPECT_EQ(out.decided_at, in.decided_at);
+    EXPECT_EQ(out.decided_after_sequence, in.decided_after_sequence);
+  }
+
+  ReviewRecord empty;
+  const Encoded e = EncodeOrDie(empty, EncodeReview);
+  EXPECT_EQ(e.value.size(), kReviewValueFixedSize + kMatchEvidenceFixedSize);
+  ReviewRecord out = MakeReview();
+  ASSERT_TRUE(DecodeReview(e.key, e.value, &out).ok());
+  EXPECT_TRUE(out.message_id.empty());
+  EXPECT_TRUE(out.evidence.fields.empty());
+  EXPECT_EQ(out.state, ReviewState::kPending);
+}
+
+TEST(GraphRecordsTest, ReviewKeysSortByIdAfterEdges) {
+  std::string r1, r2, edge, cannot_link;
+  EncodeReviewKey(0xFF, &r1);
+  EncodeReviewKey(0x100, &r2);
+  EncodeEdgeKey(0xFFFFFFFE, 0xFFFFFFFF, &edge);
+  EncodeCannotLinkKey(0xFFFFFFFF, &cannot_link);
+  EXPECT_LT(r1, r2);
+  EXPECT_LT(cannot_link, edge);
+  EXPECT_LT(edge, r1);
+}
+
+TEST(GraphRecordsTest, EncodersRefuseEvidenceTheFormatCannotHold) {
+  std::string key, value;
+  const float bad_floats[] = {std::numeric_limits<float>::quiet_NaN(),
+                              std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity()};
+  // Each of the four weights of the evidence, set to `v`.
+  const auto variants = [](float v) {
+    std::vector<MatchEvidence> out(4, MakeEvidence());
+    out[0].prior = v;
+    out[1].weight = v;
+    out[2].cluster_weight = v;
+    out[3].fields[1].weight = v;
+    return out;
+  };
+  std::vector<MatchEvidence> bad = {MakeEvidence(kMaxMatchEvidenceFields + 1)};
+  for (float v : bad_floats) {
+    for (MatchEvidence& m : variants(v)) bad.push_back(std::move(m));
+  }
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    EdgeRecord edge = MakeProbabilisticEdge();
+    edge.match = bad[i];
+    EXPECT_EQ(EncodeEdge(edge, &key, &value).code(), StatusCode::kInvalidArgument) << i;
+    ReviewRecord review = MakeReview();
+    review.evidence = bad[i];
+    EXPECT_EQ(EncodeReview(review, &key, &value).code(), StatusCode::kInvalidArgument) << i;
+  }
+
+  ReviewRecord review = MakeReview();
+  review.state = static_cast<ReviewState>(3);
+  EXPECT_EQ(EncodeReview(review, &key, &value).code(), StatusCode::kInvalidArgument);
+  review = MakeReview();
+  review.message_id.assign(kMaxGraphRecordString + 1, 'm');
+  EXPECT_EQ(EncodeReview(review, &key, &value).code(), StatusCode::kInvalidArgument);
+  review.message_id.assign(kMaxGraphRecordString, 'm');
+  EXPECT_TRUE(EncodeReview(review, &key, &value).ok());
+}
+
+// Defects of a match-evidence section that begins at `at` in `good`'s value and holds 3 or
+// more fields (2 or more for reviews).
+void AddEvidenceCases(const Encoded& good, std::size_t at, std::vector<Malformed>* cases) {
+  const std::size_t count_at = at + 17;
+  std::string v = good.value;
+  v[at] = 0x00;
+  cases->push_back({"evidence version 0", good.key, v});
+  v[at] = 0x02;
+  cases->push_back({"evidence version 2", good.key, v});
+  v = good.value;
+  v[count_at] = static_cast<char>(v[count_at] + 1);
+  cases->push_back({"field count too large", good.key, v});
+  v = good.value;
+  v[count_at] = static_cast<char>(v[count_at] - 1);
+  cases->push_back({"field count too small", good.key, v});
+  v = good.value;
+  v[count_at] = static_cast<char>(kMaxMatchEvidenceFields + 1);
+  v.resize(count_at + 1 + kMatchEvidenceFieldSize * (kMaxMatchEvidenceFields + 1), '\0');
+  cases->push_back({"33 fields, all present", good.key, v});
+  v[count_at] = '\xFF';
+  cases->push_back({"255 fields", good.key, v});
+  cases->push_back({"half a field", good.key, good.value.substr(0, good.value.size() - 3)});
+  const std::pair<const char*, std::uint32_t> bad_floats[] = {
+      {"NaN", kNaNBits}, {"+inf", kInfinityBits}, {"-inf", kMinusInfinityBits}};
+  const std::pair<const char*, std::size_t> weights[] = {
+      {"prior", at + 5},
+      {"weight", at + 9},
+      {"cluster weight", at + 13},
+      {"field 0 weight", at + kMatchEvidenceFixedSize + 2},
+      {"field 1 weight", at + kMatchEvidenceFixedSize + kMatchEvidenceFieldSize + 2},
+  };
+  for (const auto& [float_name, bits] : bad_floats) {
+    for (const auto& [weight_name, offset] : weights) {
+      cases->push_back({std::string(weight_name) + " " + float_name, good.key,
+                        WithU32(good.value, offset, bits)});
+    }
+  }
+}
+
+TEST(GraphRecordsTest, MalformedMatchEvidenceOfEdgesIsCorruption) {
+  const EdgeRecord in = MakeProbabilisticEdge();
+  const Encoded good = EncodeOrDie(in, EncodeEdge);
+  const std::size_t at = kEdgeValueFixedSize + in.evidence_message.size();
+  std::vector<Malformed> cases;
+  // Every prefix but the one that ends with the messageId (a value without evidence).
+  for (std::size_t n = 0; n < good.value.size(); ++n) {
+    if (n == at) continue;
+    cases.push_back({"truncated to " + std::to_string(n), good.key, good.value.substr(0, n)});
+  }
+  AddEvidenceCases(good, at, &cases);
+  AddKeyAndVersionCases(good, kReviewKeyPrefix, &cases);
+  std::string bad_rule = good.value;
+  bad_rule[2] = 4;
+  cases.push_back({"unknown rule", good.key, bad_rule});
+  ExpectAllCorrupt<EdgeRecord>(cases, DecodeEdge);
+  for (const Malformed& c : cases) {
+    if (c.key != good.key) continue;
+    std::string value = c.value;
+    EXPECT_EQ(SetEdgeValueState(EdgeState::kRemoved, &value).code(), StatusCode::kCorruption)
+        << c.name;
+    EXPECT_EQ(value, c.value) << c.name;
+  }
+
+  EdgeRecord out;
+  ASSERT_TRUE(DecodeEdge(good.key, good.value.substr(0, at), &out).ok());
+  EXPECT_FALSE(out.match.has_value());
+}
+
+TEST(GraphRecordsTest, MalformedReviewsAreCorruption) {
+  const ReviewRecord in = MakeReview();
+  const Encoded good = EncodeOrDie(in, EncodeReview);
+  const std::size_t at = kReviewValueFixedSize + in.message_id.size();
+  std::string bad_state = good.value;
+  bad_state[1] = 3;
+  std::string huge_state = good.value;
+  huge_state[1] = '\xFF';
+  std::string longer = good.value;
+  longer[59] = static_cast<char>(longer[59] + 1);
+  std::string shorter = good.value;
+  shorter[59] = static_cast<char>(shorter[59] - 1);
+  std::string huge = good.value;
+  huge[58] = '\xFF';
+  huge[59] = '\xFF';
+  std::vector<Malformed> cases =
+      WithTruncations(good, {
+                                {"unknown state 3", good.key, bad_state},
+                                {"unknown state 255", good.key, huge_state},
+                                {"messageId length too large", good.key, longer},
+                                {"messageId length too small", good.key, shorter},
+                                {"messageId length 65535", good.key, huge},
+                                {"no evidence", good.key, good.value.substr(0, at)},
+                            });
+  AddEvidenceCases(good, at, &cases);
+  AddKeyAndVersionCases(good, kCannotLinkKeyPrefix, &cases);
+  ExpectAllCorrupt<ReviewRecord>(cases, DecodeReview);
+}
+
+TEST(GraphRecordsTest, SetEdgeValueStateKeepsTheMatchEvidence) {
+  const EdgeRecord in = MakeProbabilisticEdge();
+  Encoded e = EncodeOrDie(in, EncodeEdge);
+  const std::string before = e.value;
+  ASSERT_TRUE(SetEdgeValueState(EdgeState::kRemoved, &e.value).ok());
+  ASSERT_EQ(e.value.size(), before.size());
+  EXPECT_EQ(e.value.substr(2), before.substr(2));
+  EdgeRecord out;
+  ASSERT_TRUE(DecodeEdge(e.key, e.value, &out).ok());
+  EXPECT_EQ(out.state, EdgeState::kRemoved);
+  EXPECT_EQ(out.rule, in.rule);
+  EXPECT_EQ(out.evidence_message, in.evidence_message);
+  ASSERT_TRUE(out.match.has_value());
+  EXPECT_EQ(*out.match, *in.match);
 }
 
 }  // namespace

@@ -89,6 +89,45 @@ ProfileRecord Profile(std::uint64_t id, ProfileState state, std::uint64_t merged
   return r;
 }
 
+MatchEvidence Evidence(float weight) {
+  MatchEvidence m;
+  m.model_version = 3;
+  m.prior = -10.5f;
+  m.weight = weight;
+  m.cluster_weight = weight - 1;
+  m.fields = {{0, 2, 7.25f}, {3, 0, -1.5f}, {9, 1, 0}};
+  return m;
+}
+
+EdgeRecord ProbabilisticEdge(std::uint32_t a, std::uint32_t b, std::string message,
+                             std::uint64_t sequence) {
+  EdgeRecord r = Edge(a, b, EdgeState::kLinked, std::move(message), sequence);
+  r.rule = LinkRule::kProbabilistic;
+  r.match = Evidence(14.5f);
+  return r;
+}
+
+ReviewRecord Review(std::uint32_t id, std::uint32_t record_node, std::uint32_t candidate_node) {
+  ReviewRecord r;
+  r.id = id;
+  r.record_node = record_node;
+  r.candidate_node = candidate_node;
+  r.left_profile = 10;
+  r.right_profile = 11;
+  r.evidence = Evidence(6.0f);
+  r.created_at = At(1'772'366'400'000 + id);
+  r.message_id = "review-" + std::to_string(id);
+  r.sequence = id;
+  return r;
+}
+
+ReviewRecord Decided(ReviewRecord r, ReviewState state, std::uint64_t after_sequence) {
+  r.state = state;
+  r.decided_at = At(1'772'366'900'000);
+  r.decided_after_sequence = after_sequence;
+  return r;
+}
+
 CannotLinkRecord CannotLink(std::uint32_t id, std::vector<std::uint32_t> side0,
                             std::vector<std::uint32_t> side1) {
   CannotLinkRecord r;
@@ -106,12 +145,32 @@ std::string Text(const NodeRecord& r) {
       << " seen " << r.first_seen << ".." << r.last_seen << " profile " << r.profile;
   return out.str();
 }
+std::string Text(const MatchEvidence& m) {
+  std::ostringstream out;
+  out << "model " << m.model_version << " prior " << m.prior << " weight " << m.weight
+      << " cluster " << m.cluster_weight << " fields";
+  for (const FieldContribution& f : m.fields) {
+    out << " " << int{f.field} << "/" << int{f.level} << "=" << f.weight;
+  }
+  return out.str();
+}
 std::string Text(const EdgeRecord& r) {
   std::ostringstream out;
   out << "edge " << r.a << "-" << r.b << " state " << int{static_cast<std::uint8_t>(r.state)}
       << " rule " << int{static_cast<std::uint8_t>(r.rule)} << " at "
       << r.evidence_time.time_since_epoch().count() << " '" << r.evidence_message << "' seq "
       << r.evidence_sequence << (r.state_only ? " state_only" : "");
+  if (r.match) out << " match " << Text(*r.match);
+  return out.str();
+}
+std::string Text(const ReviewRecord& r) {
+  std::ostringstream out;
+  out << "review " << r.id << " nodes " << r.record_node << "," << r.candidate_node << " profiles "
+      << r.left_profile << "," << r.right_profile << " created "
+      << r.created_at.time_since_epoch().count() << " '" << r.message_id << "' seq " << r.sequence
+      << " state " << int{static_cast<std::uint8_t>(r.state)} << " decided "
+      << r.decided_at.time_since_epoch().count() << " after " << r.decided_after_sequence
+      << " evidence " << Text(r.evidence);
   return out.str();
 }
 std::string Text(const ProfileRecord& r) {
@@ -147,10 +206,12 @@ std::vector<std::string> SortedTexts(const GraphDelta& delta) {
   std::sort(d.cannot_links.begin(), d.cannot_links.end(),
             [](auto& x, auto& y) { return x.id < y.id; });
   std::sort(d.profiles.begin(), d.profiles.end(), [](auto& x, auto& y) { return x.id < y.id; });
+  std::sort(d.reviews.begin(), d.reviews.end(), [](auto& x, auto& y) { return x.id < y.id; });
   std::vector<std::string> all = Texts(d.nodes);
   for (const auto& t : Texts(d.edges)) all.push_back(t);
   for (const auto& t : Texts(d.cannot_links)) all.push_back(t);
   for (const auto& t : Texts(d.profiles)) all.push_back(t);
+  for (const auto& t : Texts(d.reviews)) all.push_back(t);
   return all;
 }
 
@@ -163,13 +224,15 @@ class RecordingSink final : public GraphRecordSink {
   void OnCannotLink(const CannotLinkRecord& record) override {
     graph.cannot_links.push_back(record);
   }
+  void OnReview(const ReviewRecord& record) override { graph.reviews.push_back(record); }
 
-  // Nodes, edges, cannot-links and profiles, each kind in the order received.
+  // Nodes, edges, cannot-links, profiles and reviews, each kind in the order received.
   std::vector<std::string> AllTexts() const {
     std::vector<std::string> all = Texts(graph.nodes);
     for (const auto& t : Texts(graph.edges)) all.push_back(t);
     for (const auto& t : Texts(graph.cannot_links)) all.push_back(t);
     for (const auto& t : Texts(graph.profiles)) all.push_back(t);
+    for (const auto& t : Texts(graph.reviews)) all.push_back(t);
     return all;
   }
 
@@ -578,6 +641,136 @@ TEST_F(GraphStoreTest, LoadGraphReportsRecordsOfUnknownKinds) {
   EXPECT_EQ(store_->LoadGraph(&sink).code(), StatusCode::kCorruption);
 }
 
+// A delta of the probabilistic matcher: a linked pair with its weights and a review item.
+GraphDelta MatcherDelta() {
+  GraphDelta d = SampleDelta();
+  d.edges.push_back(ProbabilisticEdge(1, 300, "p", 3));
+  d.reviews = {Review(2, 1, 300), Review(1, 2, 300)};
+  return d;
+}
+
+TEST_F(GraphStoreTest, MatchEvidenceAndReviewsAreLoadedAfterReopen) {
+  FakeApplier applier(MatcherDelta());
+  ASSERT_TRUE(CommitWith({"m1"}, &applier).ok());
+  Reopen();
+  const RecordingSink sink = Load();
+  EXPECT_EQ(sink.AllTexts(), SortedTexts(MatcherDelta()));
+  ASSERT_EQ(sink.graph.reviews.size(), 2u);
+  EXPECT_EQ(sink.graph.reviews[0].id, 1u);  // in id order
+
+  auto edge = store_->GetEdge(300, 1);
+  ASSERT_TRUE(edge.ok()) << edge.status().ToString();
+  ASSERT_TRUE(edge->has_value());
+  EXPECT_EQ(Text(**edge), Text(ProbabilisticEdge(1, 300, "p", 3)));
+  auto plain = store_->GetEdge(1, 2);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE(plain->has_value());
+  EXPECT_FALSE((*plain)->match.has_value());
+
+  auto review = store_->GetReview(2);
+  ASSERT_TRUE(review.ok()) << review.status().ToString();
+  ASSERT_TRUE(review->has_value());
+  EXPECT_EQ(Text(**review), Text(Review(2, 1, 300)));
+  auto none = store_->GetReview(3);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, std::nullopt);
+}
+
+TEST_F(GraphStoreTest, ADecidedReviewReplacesThePendingOne) {
+  FakeApplier first(MatcherDelta());
+  ASSERT_TRUE(CommitWith({"m1"}, &first).ok());
+  GraphDelta decision;
+  decision.reviews = {Decided(Review(2, 1, 300), ReviewState::kNoMatch, 1)};
+  FakeApplier second(decision);
+  ASSERT_TRUE(CommitWith({"m2"}, &second).ok());
+
+  auto review = store_->GetReview(2);
+  ASSERT_TRUE(review.ok()) << review.status().ToString();
+  ASSERT_TRUE(review->has_value());
+  EXPECT_EQ((*review)->state, ReviewState::kNoMatch);
+  EXPECT_EQ(Text(**review), Text(decision.reviews[0]));
+  Reopen();
+  EXPECT_EQ(Texts(Load().graph.reviews),
+            (std::vector<std::string>{Text(Review(1, 2, 300)), Text(decision.reviews[0])}));
+}
+
+TEST_F(GraphStoreTest, CommitGraphWritesReviews) {
+  GraphDelta decision;
+  decision.reviews = {Decided(Review(5, 1, 2), ReviewState::kMatch, 0)};
+  decision.edges = {ProbabilisticEdge(1, 2, "d", 0)};
+  decision.edges[0].rule = LinkRule::kReview;
+  ASSERT_TRUE(store_->CommitGraph(decision, CommitOptions()).ok());
+  Reopen();
+  EXPECT_EQ(Load().AllTexts(), SortedTexts(decision));
+}
+
+TEST_F(GraphStoreTest, StateOnlyUpdateKeepsTheMatchEvidence) {
+  FakeApplier first(MatcherDelta());
+  ASSERT_TRUE(CommitWith({"m1"}, &first).ok());
+  GraphDelta update;
+  update.edges = {StateOnly(1, 300, EdgeState::kRemoved)};
+  FakeApplier second(update);
+  ASSERT_TRUE(CommitWith({"m2"}, &second).ok());
+  EdgeRecord want = ProbabilisticEdge(1, 300, "p", 3);
+  want.state = EdgeState::kRemoved;
+  auto got = store_->GetEdge(1, 300);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(Text(**got), Text(want));
+}
+
+TEST_F(GraphStoreTest, UnencodableReviewWritesNothing) {
+  GraphDelta bad;
+  bad.nodes = {Node(1, 10, "ok")};
+  bad.reviews = {Review(1, 1, 2)};
+  bad.reviews[0].evidence.fields.resize(33);
+  FakeApplier applier(bad);
+  Status s = CommitWith({"m1"}, &applier);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_EQ(applier.abandoned, 1);
+  EXPECT_EQ(store_->EventCount(), 0u);
+  EXPECT_TRUE(Load().graph.empty());
+}
+
+TEST_F(GraphStoreTest, ReplaceGraphReplacesReviews) {
+  FakeApplier applier(MatcherDelta());
+  ASSERT_TRUE(CommitWith({"m1"}, &applier).ok());
+  GraphDelta rebuilt;
+  rebuilt.nodes = {Node(1, 20, "user-1"), Node(5, 20, "user-5")};
+  rebuilt.edges = {ProbabilisticEdge(1, 5, "z", 9)};
+  rebuilt.profiles = {Profile(20, ProfileState::kActive, 0)};
+  rebuilt.reviews = {Decided(Review(7, 1, 5), ReviewState::kMatch, 9)};
+  ASSERT_TRUE(store_->ReplaceGraph(rebuilt).ok());
+  EXPECT_EQ(Load().AllTexts(), SortedTexts(rebuilt));
+  for (std::uint32_t old_id : {1u, 2u}) {
+    auto old_review = store_->GetReview(old_id);
+    ASSERT_TRUE(old_review.ok());
+    EXPECT_EQ(*old_review, std::nullopt) << old_id;
+  }
+  auto review = store_->GetReview(7);
+  ASSERT_TRUE(review.ok());
+  ASSERT_TRUE(review->has_value());
+  EXPECT_EQ(Text(**review), Text(rebuilt.reviews[0]));
+  Reopen();
+  EXPECT_EQ(Load().AllTexts(), SortedTexts(rebuilt));
+
+  ASSERT_TRUE(store_->ReplaceGraph(GraphDelta()).ok());
+  EXPECT_TRUE(Load().graph.empty());
+}
+
+TEST_F(GraphStoreTest, LoadGraphReportsUndecodableReviews) {
+  FakeApplier applier(MatcherDelta());
+  ASSERT_TRUE(CommitWith({"m1"}, &applier).ok());
+  PutRaw("edges", std::string("r\x00\x00\x00\x09", 5), std::string("\x01\x03", 2));
+  RecordingSink sink;
+  Status s = store_->LoadGraph(&sink);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_EQ(store_->GetReview(9).status().code(), StatusCode::kCorruption);
+  auto good = store_->GetReview(1);
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(good->has_value());
+}
+
 TEST_F(GraphStoreTest, ForEachEventVisitsTheLogInOrder) {
   ASSERT_TRUE(CommitWith({"a", "b"}, nullptr).ok());
   ASSERT_TRUE(CommitWith({"c", "a", "d"}, nullptr).ok());
@@ -623,6 +816,7 @@ TEST_F(GraphStoreTest, GraphCallsOnAClosedStoreFail) {
   std::vector<std::optional<EdgeRecord>> out;
   EXPECT_EQ(store_->GetEdges({}, &out).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->GetProfile(1).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->GetReview(1).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->ReplaceGraph(GraphDelta()).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->ForEachEvent(0, [](std::uint64_t, std::string_view) { return true; }).code(),
             StatusCode::kFailedPrecondition);
