@@ -1,7 +1,9 @@
-// The `cdp` command line: `cdp serve` runs the server, `cdp loadgen` measures it; later
-// subcommands (import, gen, eval, ...) join here.
+// The `cdp` command line: `cdp serve` runs the server, `cdp loadgen` measures it, `cdp gen` and
+// `cdp eval` measure its identity resolution; the offline data commands (import, rebuild,
+// events) work on a stopped data directory.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -9,6 +11,8 @@
 #include "api/server.h"
 #include "cdp/log.h"
 #include "tools/data_commands.h"
+#include "tools/eval.h"
+#include "tools/gen.h"
 #include "tools/loadgen_cli.h"
 
 namespace {
@@ -136,6 +140,89 @@ int main(int argc, char** argv) {
     events_cmd->add_option("--data", events_data, "RocksDB data directory")->capture_default_str();
     events_cmd->add_option("--limit", events_limit, "How many events")->capture_default_str();
 
+    cdp::tools::GenRunOptions gen;
+    bool gen_no_progress = false;
+    CLI::App* gen_cmd = app.add_subcommand(
+        "gen", "Generate synthetic Spanish citizens' identify events with their ground truth");
+    gen_cmd->add_option("--people", gen.gen.people, "People to generate")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}))
+        ->capture_default_str();
+    gen_cmd->add_option("--seed", gen.gen.seed, "Seed (same seed and options: same output)")
+        ->capture_default_str();
+    gen_cmd->add_option("--out", gen.events_path, "Events file (NDJSON)")->required();
+    gen_cmd->add_option("--truth", gen.truth_path, "Ground truth file (CSV anonymous_id,person_id)")
+        ->required();
+    gen_cmd
+        ->add_option("--events-per-person-mean", gen.gen.events_per_person_mean,
+                     "Mean events per person (at least one each)")
+        ->check(CLI::Range(1.0, 50.0))
+        ->capture_default_str();
+    gen_cmd->add_option("--start-date", gen.gen.start_date, "First day of the events (YYYY-MM-DD)")
+        ->capture_default_str();
+    gen_cmd->add_option("--days", gen.gen.days, "Days the events are spread over")
+        ->check(CLI::Range(1, 36500))
+        ->capture_default_str();
+    gen_cmd->add_option("--id-prefix", gen.gen.id_prefix,
+                        "Start of messageIds and anonymousIds (default g<seed>n<people>)");
+    gen_cmd->add_option("--typo-rate", gen.gen.typo_rate, "Chance of a typo per name value")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    gen_cmd
+        ->add_option("--nickname-rate", gen.gen.nickname_rate,
+                     "Chance that a web, app or phone event uses a nickname")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    gen_cmd
+        ->add_option("--namesake-rate", gen.gen.namesake_rate,
+                     "Share of adults given an earlier person's full name")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    gen_cmd->add_flag("--no-progress", gen_no_progress, "Do not show progress on stderr");
+
+    cdp::tools::EvalOptions eval;
+    bool eval_no_send = false;
+    bool eval_no_progress = false;
+    CLI::App* eval_cmd = app.add_subcommand(
+        "eval",
+        "Send labelled records through a running server and score its profiles (pairwise "
+        "precision, recall, F1)");
+    eval_cmd->add_option("--url", eval.url, "The server, http://HOST:PORT")->capture_default_str();
+    eval_cmd->add_option("--key", eval.key, "Key with the write and read scopes (e.g. admin)")
+        ->required();
+    eval_cmd->add_option("--read-key", eval.read_key, "Another key for the look-ups");
+    CLI::Option* events_opt =
+        eval_cmd->add_option("--events", eval.events_path, "Events from `cdp gen` (NDJSON)");
+    CLI::Option* truth_opt =
+        eval_cmd->add_option("--truth", eval.truth_path, "Their truth from `cdp gen` (CSV)");
+    CLI::Option* csv_opt = eval_cmd->add_option(
+        "--csv", eval.csv_paths,
+        "A labelled data set (FEBRL, fake_1000, RLdata); twice for FEBRL4's two files");
+    events_opt->needs(truth_opt)->excludes(csv_opt);
+    truth_opt->needs(events_opt);
+    eval_cmd->add_flag("--no-send", eval_no_send, "The records were sent before: only look up");
+    eval_cmd->add_option("--batch", eval.batch, "Messages per POST /v1/batch")
+        ->check(CLI::Range(1, 2500))
+        ->capture_default_str();
+    eval_cmd->add_option("--connections", eval.connections, "Connections for the look-ups")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    eval_cmd
+        ->add_option("--send-connections", eval.send_connections,
+                     "Connections that send (1 keeps the file order)")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    eval_cmd
+        ->add_option("--pair-sample", eval.pair_sample,
+                     "Wrong pairs examined per kind for the field report")
+        ->capture_default_str();
+    eval_cmd->add_option("--examples", eval.examples, "Example pairs shown per kind")
+        ->check(CLI::Range(0, 1000))
+        ->capture_default_str();
+    eval_cmd->add_option("--timeout", eval.timeout_s, "Seconds to wait for a reply")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    eval_cmd->add_flag("--no-progress", eval_no_progress, "Do not show progress on stderr");
+
     app.add_option("--log-level", log_level, "debug, info, warn or error")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
         ->capture_default_str();
@@ -173,6 +260,15 @@ int main(int argc, char** argv) {
     }
     if (events_cmd->parsed()) return cdp::tools::RunEvents(events_data, events_limit);
     if (loadgen_cmd->parsed()) return loadgen_cmd->Run();
+    if (gen_cmd->parsed()) {
+      gen.progress = !gen_no_progress;
+      return cdp::tools::RunGen(gen);
+    }
+    if (eval_cmd->parsed()) {
+      eval.send = !eval_no_send;
+      eval.progress = !eval_no_progress;
+      return cdp::tools::RunEval(eval);
+    }
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cdp: fatal: %s\n", e.what());
