@@ -815,7 +815,8 @@ int RunEval(const EvalOptions& options) {
                    ec.message().c_str());
       return 1;
     }
-    endpoint.host_header = url->host + ":" + url->port;
+    const bool v6 = url->host.find(':') != std::string::npos;
+    endpoint.host_header = (v6 ? "[" + url->host + "]" : url->host) + ":" + url->port;
     endpoint.base_path = url->base_path;
   }
 
@@ -893,6 +894,11 @@ int RunEval(const EvalOptions& options) {
 
   std::printf("cdp eval: %zu records (%s), %llu true entities\n", messages.size(),
               description.c_str(), static_cast<unsigned long long>(counts.entities));
+  if (options.csv_paths.size() == 2) {
+    std::printf(
+        "  two files: scored as one data set (the union deduplicated), so for FEBRL4 the "
+        "links from A to B\n");
+  }
   if (options.send) {
     std::printf("  sent %llu in %.1f s (%.0f records/s): %llu rejected, %llu back-offs\n",
                 static_cast<unsigned long long>(sent.acked.load()), send_seconds,
