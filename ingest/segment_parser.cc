@@ -5,16 +5,23 @@
 #include <algorithm>
 #include <array>
 #include <random>
+#include <span>
 #include <utility>
 
 #include "cdp/json_writer.h"
+#include "cdp/person.h"
 #include "cdp/time_format.h"
 #include "ingest/phone_normalizer.h"
+#include "ingest/text_fold.h"
 
 namespace cdp::ingest {
 namespace {
 
 namespace dom = simdjson::dom;
+
+// Longest trait read for a person record (a name, street, birthday, ...); a longer one is
+// ignored. Folding and BuildPersonRecord's caps bound what is kept.
+constexpr std::size_t kMaxPersonTraitBytes = 256;
 
 // Fields the server sets or consumes; a client's copy is not stored as given.
 // The range ParseIso8601 reads back: years 1000 to 9999.
@@ -406,15 +413,17 @@ struct SegmentParser::Rep {
       return false;
     }
     ExtractIdentifiers(MessageView{item, has_context ? &context : nullptr, batch_context}, *type,
-                       &event->identifiers);
+                       &event->identifiers, &event->person);
     return true;
   }
 
   // Normalises `value` as a `type` and adds it to `out` unless it is invalid, blocked or
-  // already there. A value is a string or an integer; other JSON types are ignored.
-  void AddIdentifier(IdentifierType type, dom::element value, IdentifierSource source,
-                     std::vector<Identifier>* out) const {
-    if (type >= identity.types.size()) return;
+  // already there. A value is a string or an integer; other JSON types are ignored. Returns
+  // the index in `out` of the identifier the value is, nullopt when it was dropped.
+  std::optional<std::size_t> AddIdentifier(IdentifierType type, dom::element value,
+                                           IdentifierSource source,
+                                           std::vector<Identifier>* out) const {
+    if (type >= identity.types.size()) return std::nullopt;
     std::string_view text;
     std::string number;
     if (value.get_string().get(text) != simdjson::SUCCESS) {
@@ -423,17 +432,17 @@ struct SegmentParser::Rep {
       } else if (std::uint64_t u = 0; value.get_uint64().get(u) == simdjson::SUCCESS) {
         number = std::to_string(u);
       } else {
-        return;
+        return std::nullopt;
       }
       text = number;
     }
     NormalizedIdentifier normalized = NormalizeIdentifier(identity, type, text, phones);
     if (normalized.quality != IdentifierQuality::kValid &&
         normalized.quality != IdentifierQuality::kWeak) {
-      return;
+      return std::nullopt;
     }
-    for (const Identifier& seen : *out) {
-      if (seen.type == type && seen.value == normalized.value) return;
+    for (std::size_t i = 0; i < out->size(); ++i) {
+      if ((*out)[i].type == type && (*out)[i].value == normalized.value) return i;
     }
     Identifier identifier;
     identifier.type = type;
@@ -442,39 +451,182 @@ struct SegmentParser::Rep {
         identity.types[type].linking && normalized.quality == IdentifierQuality::kValid;
     identifier.source = source;
     out->push_back(std::move(identifier));
+    return out->size() - 1;
   }
 
-  // Adds the value of `object`'s `key`, when present.
-  void AddField(IdentifierType type, const dom::object& object, std::string_view key,
-                IdentifierSource source, std::vector<Identifier>* out) const {
+  // Adds the value of `object`'s `key`, when present; returns as AddIdentifier.
+  std::optional<std::size_t> AddField(IdentifierType type, const dom::object& object,
+                                      std::string_view key, IdentifierSource source,
+                                      std::vector<Identifier>* out) const {
     dom::element value;
-    if (object.at_key(key).get(value) == simdjson::SUCCESS) AddIdentifier(type, value, source, out);
+    if (object.at_key(key).get(value) != simdjson::SUCCESS) return std::nullopt;
+    return AddIdentifier(type, value, source, out);
+  }
+
+  // A traits object of a message, and the identifiers (indices into the event's) that its
+  // email, phone and nationalId gave.
+  struct Traits {
+    bool present = false;
+    dom::object object;
+    std::optional<std::size_t> email, phone, national_id;
+  };
+
+  // The text traits of a person record, in the order of kPersonKeys.
+  enum PersonTrait : std::size_t {
+    kFirstName,
+    kLastName,
+    kSecondLastName,
+    kFullName,
+    kBirthday,
+    kGender,
+    kDocumentId,
+    kStreet,
+    kCity,
+    kPostalCode,
+    kPostalCodeSnake,
+    kZip,
+    kPersonTraitCount,
+  };
+  using PersonTraits = std::array<std::string_view, kPersonTraitCount>;
+
+  // Reads the person traits of `object` (a traits object, or its address when `address`)
+  // into the slots of `out` still empty: strings of 1 to kMaxPersonTraitBytes bytes, in one
+  // pass over its keys. Other types and longer strings are ignored.
+  static void ReadPersonTraits(const dom::object& object, bool address, PersonTraits* out) {
+    static constexpr std::array<std::pair<std::string_view, PersonTrait>, 7> kTraitKeys = {{
+        {"firstName", kFirstName},
+        {"lastName", kLastName},
+        {"secondLastName", kSecondLastName},
+        {"name", kFullName},
+        {"birthday", kBirthday},
+        {"gender", kGender},
+        {"documentId", kDocumentId},
+    }};
+    static constexpr std::array<std::pair<std::string_view, PersonTrait>, 5> kAddressKeys = {{
+        {"street", kStreet},
+        {"city", kCity},
+        {"postalCode", kPostalCode},
+        {"postal_code", kPostalCodeSnake},
+        {"zip", kZip},
+    }};
+    for (auto [key, value] : object) {
+      if (!address && key == "address") {
+        dom::object nested;
+        if (value.get_object().get(nested) == simdjson::SUCCESS) {
+          ReadPersonTraits(nested, true, out);
+        }
+        continue;
+      }
+      using Keys = std::span<const std::pair<std::string_view, PersonTrait>>;
+      const Keys keys = address ? Keys(kAddressKeys) : Keys(kTraitKeys);
+      const auto it = std::find_if(keys.begin(), keys.end(),
+                                   [name = key](const auto& entry) { return entry.first == name; });
+      if (it == keys.end() || !(*out)[it->second].empty()) continue;
+      std::string_view text;
+      if (value.get_string().get(text) == simdjson::SUCCESS &&
+          text.size() <= kMaxPersonTraitBytes) {
+        (*out)[it->second] = text;
+      }
+    }
   }
 
   // Adds the email, phone, national id and CRM id of a traits object, when it is one.
-  void AddTraits(const dom::element& traits, std::vector<Identifier>* out) const {
-    dom::object object;
-    if (traits.get_object().get(object) != simdjson::SUCCESS) return;
-    AddField(kEmail, object, "email", IdentifierSource::kMessage, out);
-    AddField(kPhone, object, "phone", IdentifierSource::kMessage, out);
-    AddField(kNationalId, object, "nationalId", IdentifierSource::kMessage, out);
-    AddField(kCrmId, object, "crmId", IdentifierSource::kMessage, out);
+  void AddTraits(const dom::element& element, std::vector<Identifier>* out, Traits* traits) const {
+    if (element.get_object().get(traits->object) != simdjson::SUCCESS) return;
+    traits->present = true;
+    traits->email = AddField(kEmail, traits->object, "email", IdentifierSource::kMessage, out);
+    traits->phone = AddField(kPhone, traits->object, "phone", IdentifierSource::kMessage, out);
+    traits->national_id =
+        AddField(kNationalId, traits->object, "nationalId", IdentifierSource::kMessage, out);
+    AddField(kCrmId, traits->object, "crmId", IdentifierSource::kMessage, out);
+  }
+
+  // The value of the first identifier `field` of `sources` gave, or empty.
+  static std::string_view PersonIdentifier(const std::array<const Traits*, 2>& sources,
+                                           std::optional<std::size_t> Traits::*field,
+                                           const std::vector<Identifier>& identifiers) {
+    for (const Traits* traits : sources) {
+      if (traits == nullptr) continue;
+      const std::optional<std::size_t>& index = traits->*field;
+      if (index.has_value()) return identifiers[*index].value;
+    }
+    return std::string_view();
+  }
+
+  // Builds the person record of `sources` (traits first, then context.traits; each attribute
+  // from the first that has it) and adds its `record` identifier to `out`. REQUIRES: the
+  // indices in `sources` are into `out`.
+  void AddPerson(const std::array<const Traits*, 2>& sources, std::vector<Identifier>* out,
+                 std::optional<PersonRecord>* person) const {
+    if (kPersonRecord >= identity.types.size()) return;
+    PersonTraits traits;
+    for (const Traits* source : sources) {
+      if (source != nullptr && source->present) ReadPersonTraits(source->object, false, &traits);
+    }
+    const std::string first = FoldText(traits[kFirstName]);
+    const std::string last = FoldText(traits[kLastName]);
+    const std::string second = FoldText(traits[kSecondLastName]);
+    const std::string full = FoldText(traits[kFullName]);
+    PersonFields fields;
+    fields.first_name = first;
+    fields.last_name = last;
+    fields.second_last_name = second;
+    fields.full_name = full;
+    fields.birthday = traits[kBirthday];
+    // Without a name or a birth date there is no record: skip the rest.
+    if (first.empty() && last.empty() && second.empty() && full.empty() &&
+        fields.birthday.empty()) {
+      return;
+    }
+    const std::string street = FoldText(traits[kStreet]);
+    const std::string city = FoldText(traits[kCity]);
+    std::string_view postal_code = traits[kPostalCode];
+    if (postal_code.empty()) postal_code = traits[kPostalCodeSnake];
+    if (postal_code.empty()) postal_code = traits[kZip];
+    const std::string postal = FoldText(postal_code);
+    const std::string gender = FoldText(traits[kGender]);
+    std::string document;
+    fields.document = PersonIdentifier(sources, &Traits::national_id, *out);
+    if (fields.document.empty()) {
+      document = FoldText(traits[kDocumentId]);
+      fields.document = document;
+    }
+    fields.street = street;
+    fields.city = city;
+    fields.postal_code = postal;
+    fields.phone = PersonIdentifier(sources, &Traits::phone, *out);
+    fields.email = PersonIdentifier(sources, &Traits::email, *out);
+    fields.gender = gender;
+    std::optional<PersonRecord> record = BuildPersonRecord(fields);
+    if (!record.has_value()) return;
+    // `fields` may view identifiers in `out`: it is not used after this.
+    Identifier identifier;
+    identifier.type = kPersonRecord;
+    identifier.value = EncodePersonRecord(*record);
+    identifier.linking = identity.types[kPersonRecord].linking;
+    out->push_back(std::move(identifier));
+    if (person != nullptr) *person = std::move(record);
   }
 
   // Fills `out` with the identifiers of `message` (see the class comment): the built-in
-  // sources, then the configured paths, then ordered by type, stably.
-  void ExtractIdentifiers(const MessageView& message, EventType type,
-                          std::vector<Identifier>* out) const {
+  // sources, then the configured paths, then the person record, then ordered by type, stably.
+  // Sets `person` (when not null) to the message's person record, or nullopt.
+  void ExtractIdentifiers(const MessageView& message, EventType type, std::vector<Identifier>* out,
+                          std::optional<PersonRecord>* person) const {
     out->clear();
     out->reserve(4);
+    if (person != nullptr) person->reset();
     AddField(kUserId, message.item, "userId", IdentifierSource::kMessage, out);
     AddField(kAnonymousId, message.item, "anonymousId", IdentifierSource::kMessage, out);
     if (type == EventType::kAlias) {
       AddField(kAnonymousId, message.item, "previousId", IdentifierSource::kPreviousId, out);
     }
     dom::element value;
-    if (message.item.at_key("traits").get(value) == simdjson::SUCCESS) AddTraits(value, out);
-    if (FindPath(message, "context.traits", &value)) AddTraits(value, out);
+    Traits traits, context_traits;
+    if (message.item.at_key("traits").get(value) == simdjson::SUCCESS) {
+      AddTraits(value, out, &traits);
+    }
+    if (FindPath(message, "context.traits", &value)) AddTraits(value, out, &context_traits);
     if (FindPath(message, "context.device.id", &value)) {
       AddIdentifier(kDeviceId, value, IdentifierSource::kMessage, out);
     }
@@ -482,6 +634,10 @@ struct SegmentParser::Rep {
       if (FindPath(message, type_path.path, &value)) {
         AddIdentifier(type_path.type, value, IdentifierSource::kMessage, out);
       }
+    }
+    if (traits.present || context_traits.present) {
+      // A group's traits are the group's, not a person's.
+      AddPerson({type == EventType::kGroup ? nullptr : &traits, &context_traits}, out, person);
     }
     // A stable insertion sort: a handful of elements, and no allocation.
     for (std::size_t i = 1; i < out->size(); ++i) {
@@ -574,6 +730,8 @@ SegmentParser::SegmentParser(SegmentParserOptions options) : rep_(std::make_uniq
   rep_->phones = options.phones != nullptr ? options.phones : &DefaultPhoneNormalizer();
   const std::size_t types = std::min(rep_->identity.types.size(), kMaxIdentifierTypes);
   for (std::size_t t = 0; t < types; ++t) {
+    // Record values are only ever built from the person traits, never read as given.
+    if (t == kPersonRecord) continue;
     for (const std::string& path : rep_->identity.types[t].paths) {
       if (CheckIdentifierPath(path).ok()) {
         rep_->type_paths.push_back({static_cast<IdentifierType>(t), path});
@@ -654,7 +812,7 @@ Result<std::vector<Identifier>> SegmentParser::ExtractIdentifiers(std::string_vi
   if (!type.has_value()) return InvalidArgumentError("a stored event has no valid type");
   std::vector<Identifier> identifiers;
   rep_->ExtractIdentifiers(MessageView{root, has_context ? &context : nullptr, nullptr}, *type,
-                           &identifiers);
+                           &identifiers, nullptr);
   return identifiers;
 }
 
@@ -689,7 +847,7 @@ Result<Event> SegmentParser::ReadStoredEvent(std::string_view stored_json) {
   dom::object context;
   const bool has_context = root.at_key("context").get_object().get(context) == simdjson::SUCCESS;
   rep_->ExtractIdentifiers(MessageView{root, has_context ? &context : nullptr, nullptr}, event.type,
-                           &event.identifiers);
+                           &event.identifiers, &event.person);
   return event;
 }
 

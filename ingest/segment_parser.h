@@ -80,6 +80,17 @@ struct ParseFailure {
 // context.device.id (device_id), then each type's configured paths. A value is a string or,
 // from traits and paths, an integer (its decimal text). Invalid and blocked values are
 // dropped; weak values and values of non-linking types are kept with linking = false.
+//
+// The person record (Event::person, and its encoding as one `record` identifier, placed
+// after the built-in types and before custom ones) comes from traits.firstName, lastName,
+// secondLastName, name, birthday, gender, documentId and address.street, .city,
+// .postalCode (or .postal_code, .zip), each folded with FoldText, and from the identifiers
+// traits.email, traits.phone and traits.nationalId gave (valid or weak; a value that did not
+// normalise is not used; documentId only without a nationalId). Each attribute is read from
+// traits, or from context.traits when traits lack it; a group's own traits describe the
+// group and are not read. A value that is not a string, or is longer than 256 bytes, is
+// ignored. There is no record without a name or a birth date (cdp/person.h). Configured
+// paths of the `record` type are ignored: record values are only built here.
 class SegmentParser {
  public:
   // With the default identity rules and phone normalizer.

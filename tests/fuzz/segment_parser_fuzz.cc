@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "cdp/event.h"
+#include "cdp/person.h"
 #include "ingest/segment_parser.h"
 
 namespace {
@@ -60,18 +61,28 @@ void CheckResult(bool ok, const ParsedRequest& out, const ParseFailure& failure,
   }
 }
 
-// Each event's identifiers are normalised, in type order, and what ExtractIdentifiers gives
+// Each event's identifiers are normalised, in type order, with one `record` exactly when
+// the event has a person (its encoding), and what ExtractIdentifiers and ReadStoredEvent give
 // back from the stored JSON.
 void CheckIdentifiers(SegmentParser& parser, const ParsedRequest& out) {
   for (const cdp::Event& e : out.events) {
+    std::size_t records = 0;
     for (std::size_t i = 0; i < e.identifiers.size(); ++i) {
       const cdp::Identifier& id = e.identifiers[i];
       Check(!id.value.empty() && id.value.size() <= cdp::kMaxIdentifierValueLength);
       Check(id.type < cdp::kBuiltinIdentifierTypes);
       Check(i == 0 || e.identifiers[i - 1].type <= id.type);
+      if (id.type == cdp::kPersonRecord) {
+        ++records;
+        auto decoded = cdp::DecodePersonRecord(id.value);
+        Check(decoded.ok() && e.person.has_value() && *decoded == *e.person);
+      }
     }
+    Check(records == (e.person.has_value() ? 1u : 0u));
     auto again = parser.ExtractIdentifiers(e.json);
     Check(again.ok() && *again == e.identifiers);
+    auto stored = parser.ReadStoredEvent(e.json);
+    Check(stored.ok() && stored->identifiers == e.identifiers && stored->person == e.person);
   }
 }
 
