@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <future>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -14,6 +15,10 @@ namespace cdp::api {
 namespace {
 
 constexpr std::string_view kProfilePrefix = "p_";
+constexpr std::string_view kReviewPrefix = "r_";
+// Review queue pages (docs/openapi.json, Limit).
+constexpr std::size_t kDefaultReviewPage = 100;
+constexpr std::size_t kMaxReviewPage = 1000;
 
 std::string FormatSeconds(std::uint32_t seconds) {
   return FormatIso8601(Timestamp(std::chrono::seconds(seconds)));
@@ -24,7 +29,53 @@ std::string_view TypeName(const IdentityConfig& config, IdentifierType type) {
                                     : std::string_view("unknown");
 }
 
+std::optional<std::uint64_t> ParseDecimal(std::string_view text, std::size_t max_digits) {
+  if (text.empty() || text.size() > max_digits || text.front() == '0') return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The waterfall of a probabilistic link or review item: "weight" and "contributions" (each
+// field's weight) as API.md names them, and "explanation" with the prior, each field's
+// comparison level and weight, the total and the record-to-cluster score.
+void WriteMatchEvidence(JsonWriter& w, const MatchEvidence& m, double weight) {
+  w.Key("weight").Double(weight);
+  w.Key("contributions").BeginObject();
+  for (const FieldContribution& f : m.fields) {
+    w.Key(MatchFieldName(f.field)).Double(f.weight);
+  }
+  w.EndObject();
+  w.Key("explanation").BeginObject();
+  w.Key("model_version").Uint(m.model_version);
+  w.Key("prior").Double(m.prior);
+  w.Key("fields").BeginArray();
+  for (const FieldContribution& f : m.fields) {
+    w.BeginObject();
+    w.Key("field").String(MatchFieldName(f.field));
+    w.Key("level").String(MatchLevelName(f.field, f.level));
+    w.Key("weight").Double(f.weight);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("total").Double(m.weight);
+  w.Key("best_pair_weight").Double(m.best_pair_weight);
+  w.EndObject();
+}
+
 }  // namespace
+
+std::string FormatReviewId(std::uint32_t id) {
+  return std::string(kReviewPrefix) + std::to_string(id);
+}
+
+std::optional<std::uint32_t> ParseReviewId(std::string_view text) {
+  if (!text.starts_with(kReviewPrefix)) return std::nullopt;
+  const auto value = ParseDecimal(text.substr(kReviewPrefix.size()), 10);
+  if (!value || *value > std::numeric_limits<std::uint32_t>::max()) return std::nullopt;
+  return static_cast<std::uint32_t>(*value);
+}
 
 std::string FormatProfileId(std::uint64_t id) {
   return std::string(kProfilePrefix) + std::to_string(id);
@@ -32,12 +83,7 @@ std::string FormatProfileId(std::uint64_t id) {
 
 std::optional<std::uint64_t> ParseProfileId(std::string_view text) {
   if (!text.starts_with(kProfilePrefix)) return std::nullopt;
-  text.remove_prefix(kProfilePrefix.size());
-  if (text.empty() || text.size() > 19 || text.front() == '0') return std::nullopt;
-  std::uint64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return id;
+  return ParseDecimal(text.substr(kProfilePrefix.size()), 19);
 }
 
 ProfileService::ProfileService(IdentityConfig config, IdentityService* identity,
@@ -62,6 +108,13 @@ void ProfileService::AddRoutes(Router& router) {
   router.Add("POST", "/v1/profiles/{ref}/split", Scope::kAdmin,
              [this](HttpRequest&& request, Responder respond) {
                HandleSplit(std::move(request), std::move(respond));
+             });
+  router.Add("GET", "/v1/review", Scope::kAdmin, [this](HttpRequest&& request, Responder respond) {
+    HandleReviewList(std::move(request), std::move(respond));
+  });
+  router.Add("POST", "/v1/review/{id}", Scope::kAdmin,
+             [this](HttpRequest&& request, Responder respond) {
+               HandleReviewDecide(std::move(request), std::move(respond));
              });
 }
 
@@ -183,6 +236,7 @@ void ProfileService::HandleLinks(HttpRequest&& request, Responder respond) const
       w.Key("message_id").String(records[i]->evidence_message);
       w.Key("at").String(FormatIso8601(records[i]->evidence_time));
       w.Key("sequence").Uint(records[i]->evidence_sequence);
+      if (records[i]->match) WriteMatchEvidence(w, *records[i]->match, records[i]->match->weight);
     }
     w.EndObject();
   }
@@ -254,6 +308,100 @@ void ProfileService::HandleSplit(HttpRequest&& request, Responder respond) {
           }
         }
         if (created.size() > 1) w.EndArray();
+        w.EndObject();
+        (*shared_respond)(JsonResponse(w.Release()));
+      });
+  if (!queued.ok()) (*shared_respond)(ErrorResponse(queued));
+}
+
+void ProfileService::HandleReviewList(HttpRequest&& request, Responder respond) const {
+  std::size_t limit = kDefaultReviewPage;
+  if (const auto text = request.QueryParam("limit")) {
+    const auto value = ParseDecimal(*text, 4);
+    if (!value || *value > kMaxReviewPage) {
+      return respond(ErrorResponse(InvalidArgumentError("limit: expected 1 to 1000")));
+    }
+    limit = static_cast<std::size_t>(*value);
+  }
+  std::uint32_t after = 0;
+  if (const auto text = request.QueryParam("cursor")) {
+    const auto value = ParseReviewId(*text);
+    if (!value) {
+      return respond(ErrorResponse(InvalidArgumentError("cursor: expected the `next` of a page")));
+    }
+    after = *value;
+  }
+  // One more than asked for, to know whether a next page exists.
+  const std::vector<ReviewItem> items = identity_->ReadMatch(
+      [&](const IdentityGraph& g, const Matcher* m) -> std::vector<ReviewItem> {
+        if (m == nullptr) return {};
+        return m->PendingReviews(g, after, limit + 1);
+      });
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("items").BeginArray();
+  for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
+    const ReviewItem& item = items[i];
+    w.BeginObject();
+    w.Key("id").String(FormatReviewId(item.record.id));
+    w.Key("left").String(FormatProfileId(item.left_profile));
+    w.Key("right").String(FormatProfileId(item.right_profile));
+    WriteMatchEvidence(w, item.record.evidence, item.record.evidence.weight);
+    w.Key("created_at").String(FormatIso8601(item.record.created_at));
+    w.Key("message_id").String(item.record.message_id);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (items.size() > limit) w.Key("next").String(FormatReviewId(items[limit - 1].record.id));
+  w.EndObject();
+  respond(JsonResponse(w.Release()));
+}
+
+void ProfileService::HandleReviewDecide(HttpRequest&& request, Responder respond) {
+  const std::optional<std::uint32_t> id = ParseReviewId(*request.PathParam("id"));
+  if (!id) return respond(ErrorResponse(NotFoundError("no such review item")));
+  auto decision = ingest::ParseReviewDecision(request.body);
+  if (!decision.ok()) return respond(ErrorResponse(decision.status()));
+
+  // Decided on the writer thread, like a split: ordered with event writes, written before the
+  // answer.
+  struct Job {
+    std::uint32_t id;
+    ReviewDecision decision;
+    Result<ReviewOutcome> outcome = InternalError("not run");
+  };
+  auto job = std::make_shared<Job>(
+      Job{*id, *decision ? ReviewDecision::kMatch : ReviewDecision::kNoMatch});
+  auto shared_respond = std::make_shared<Responder>(std::move(respond));
+  const bool sync = sync_;
+  Status queued = writer_->SubmitTask(
+      [this, job, sync](EventStore& store) -> Status {
+        GraphDelta delta;
+        const std::uint64_t after_sequence = store.LastSequence();
+        job->outcome = identity_->WriteMatch(
+            [&](IdentityGraph& g, Matcher* m) -> Result<ReviewOutcome> {
+              if (m == nullptr) return NotFoundError("no such review item");
+              return m->Decide(g, job->id, job->decision, SystemClock::Default().Now(),
+                               after_sequence);
+            },
+            &delta);
+        if (!job->outcome.ok() || delta.empty()) return Status::Ok();
+        Status written = store.CommitGraph(delta, CommitOptions{sync, nullptr});
+        if (!written.ok()) {
+          identity_->Abandon();
+          job->outcome = written;
+        }
+        return written;
+      },
+      [job, shared_respond](const Status&) {
+        if (!job->outcome.ok()) return (*shared_respond)(ErrorResponse(job->outcome.status()));
+        JsonWriter w;
+        w.BeginObject();
+        w.Key("id").String(FormatReviewId(job->id));
+        w.Key("decision").String(job->decision == ReviewDecision::kMatch ? "match" : "no_match");
+        if (job->decision == ReviewDecision::kMatch) {
+          w.Key("profile_id").String(FormatProfileId(job->outcome->profile));
+        }
         w.EndObject();
         (*shared_respond)(JsonResponse(w.Release()));
       });

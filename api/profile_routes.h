@@ -1,5 +1,6 @@
 // The profile endpoints of API.md backed by the identity graph: GET /v1/profiles/{ref},
-// GET /v1/profiles/{ref}/links and POST /v1/profiles/{ref}/split.
+// GET /v1/profiles/{ref}/links, POST /v1/profiles/{ref}/split, and the matcher's review queue:
+// GET /v1/review and POST /v1/review/{id}.
 #pragma once
 
 #include <optional>
@@ -18,6 +19,9 @@ namespace cdp::api {
 // Profile ids on the wire: "p_" followed by the decimal id.
 std::string FormatProfileId(std::uint64_t id);
 std::optional<std::uint64_t> ParseProfileId(std::string_view text);
+// Review item ids on the wire: "r_" followed by the decimal id.
+std::string FormatReviewId(std::uint32_t id);
+std::optional<std::uint32_t> ParseReviewId(std::string_view text);
 
 // Thread-safe; reads run on the network threads, splits on the writer thread. Everything
 // passed in must outlive it.
@@ -42,6 +46,8 @@ class ProfileService {
   void HandleGet(HttpRequest&& request, Responder respond) const;
   void HandleLinks(HttpRequest&& request, Responder respond) const;
   void HandleSplit(HttpRequest&& request, Responder respond);
+  void HandleReviewList(HttpRequest&& request, Responder respond) const;
+  void HandleReviewDecide(HttpRequest&& request, Responder respond);
 
   const IdentityConfig config_;
   IdentityService* identity_;

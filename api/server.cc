@@ -243,27 +243,30 @@ Status Serve(const ServeOptions& options) {
 
   // The identity graph, loaded from the store; the writer applies each commit to it.
   const auto load_start = std::chrono::steady_clock::now();
-  auto graph_or = storage::LoadIdentityGraph(*store, config.identity);
+  auto graph_or = storage::LoadIdentity(*store, config.identity, config.matching);
   if (!graph_or.ok()) {
     Status close_status = store->Close();
     if (!close_status.ok()) LogError("closing the store: " + close_status.ToString());
     return graph_or.status().WithContext("data directory " + options.data_dir);
   }
   {
-    const IdentityGraphStats stats = (*graph_or)->Stats();
+    const IdentityGraphStats stats = graph_or->graph->Stats();
+    const MatcherStats match_stats = graph_or->matcher->Stats();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
     char took[32];
     std::snprintf(took, sizeof took, "%.2f", seconds);
     LogInfo("identity graph loaded: " + std::to_string(stats.nodes) + " identifiers, " +
             std::to_string(stats.profiles) + " profiles, " + std::to_string(stats.edges) +
-            " edges in " + took + " s");
+            " edges, " + std::to_string(match_stats.records) + " person records (match model " +
+            std::to_string(graph_or->matcher->model().version) + ") in " + took + " s");
   }
   const IdentityConfig identity_config = config.identity;
+  const MatcherOptions matching = config.matching;
   IdentityService identity(
       std::move(graph_or).value(),
-      [store_ptr, identity_config] {
-        return storage::LoadIdentityGraph(*store_ptr, identity_config);
+      [store_ptr, identity_config, matching] {
+        return storage::LoadIdentity(*store_ptr, identity_config, matching);
       },
       &state.metrics);
   const PhoneNormalizer& phones = ingest::DefaultPhoneNormalizer();

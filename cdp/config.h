@@ -6,6 +6,7 @@
 
 #include "cdp/auth.h"
 #include "cdp/identifier.h"
+#include "cdp/matcher.h"
 
 namespace cdp {
 
@@ -14,6 +15,8 @@ struct Config {
   std::vector<ApiKey> keys;
   // Identifier types, their rules and the block list (the "identity" section).
   IdentityConfig identity = IdentityConfig::Defaults();
+  // The probabilistic matcher's thresholds and limits (the "matching" section).
+  MatcherOptions matching;
 };
 
 }  // namespace cdp

@@ -9,6 +9,7 @@
 
 #include "cdp/clock.h"
 #include "cdp/identifier.h"
+#include "cdp/person.h"
 
 namespace cdp {
 
@@ -34,6 +35,9 @@ struct Event {
   // The identifiers the message carries, normalised, each (type, value) once, in the order of
   // IdentifierType then first appearance. Not stored: re-extracted from `json` when needed.
   std::vector<Identifier> identifiers;
+  // The person attributes the message carries (traits), when they are enough to match on;
+  // their encoding is also among `identifiers` as a `record`. Not stored: re-extracted.
+  std::optional<PersonRecord> person;
 };
 
 }  // namespace cdp

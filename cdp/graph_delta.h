@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +17,10 @@ namespace cdp {
 
 // Why two identifiers are linked.
 enum class LinkRule : std::uint8_t {
-  kCoOccurrence = 0,  // both appeared in one event
-  kAlias = 1,         // an alias event (previousId -> userId)
+  kCoOccurrence = 0,   // both appeared in one event
+  kAlias = 1,          // an alias event (previousId -> userId)
+  kProbabilistic = 2,  // person records whose match weight passed the link threshold
+  kReview = 3,         // a person decided `match` on a review item
 };
 std::string_view LinkRuleName(LinkRule rule);
 
@@ -42,6 +45,26 @@ struct NodeRecord {
   std::uint64_t profile = 0;
 };
 
+// One field's part of a match weight (cdp/match_model.h names fields and levels).
+struct FieldContribution {
+  std::uint8_t field = 0;  // a MatchField
+  std::uint8_t level = 0;  // its comparison level
+  float weight = 0;        // log2(m / u); 0 when the field is missing on either side
+  friend bool operator==(const FieldContribution&, const FieldContribution&) = default;
+};
+
+// Why the matcher linked (or proposed) a person record and a profile: a waterfall from the
+// prior to the total of the record-to-cluster comparison (each field at its best level over
+// the profile's records, missing when none of them has it).
+struct MatchEvidence {
+  std::uint32_t model_version = 0;
+  float prior = 0;             // log2 of the prior odds of a match
+  float weight = 0;            // prior + the field weights: what the thresholds are compared with
+  float best_pair_weight = 0;  // the total of the best single record pair, for comparison
+  std::vector<FieldContribution> fields;
+  friend bool operator==(const MatchEvidence&, const MatchEvidence&) = default;
+};
+
 // One edge, with the evidence that first asserted it (the earliest by event timestamp, ties by
 // messageId hash: the same whatever order events arrive in).
 struct EdgeRecord {
@@ -52,6 +75,8 @@ struct EdgeRecord {
   Timestamp evidence_time;              // the asserting event's timestamp
   std::string evidence_message;         // its messageId
   std::uint64_t evidence_sequence = 0;  // its position in the event log
+  // For kProbabilistic and kReview edges: the match weights.
+  std::optional<MatchEvidence> match;
   // Only `state` changed and the evidence fields are not filled in: storage keeps the stored
   // evidence and rewrites the state.
   bool state_only = false;
@@ -77,6 +102,28 @@ struct CannotLinkRecord {
   std::uint64_t after_sequence = 0;
 };
 
+enum class ReviewState : std::uint8_t { kPending = 0, kMatch = 1, kNoMatch = 2 };
+std::string_view ReviewStateName(ReviewState state);
+
+// A possible match between the review and link thresholds, waiting for a person's decision
+// (GET /v1/review), and the decision once made.
+struct ReviewRecord {
+  std::uint32_t id = 0;
+  std::uint32_t record_node = 0;     // the record that was scored
+  std::uint32_t candidate_node = 0;  // the best-scoring record of the candidate profile
+  // The two profiles when the item was created.
+  std::uint64_t left_profile = 0;
+  std::uint64_t right_profile = 0;
+  MatchEvidence evidence;
+  Timestamp created_at;        // the proposing event's timestamp
+  std::string message_id;      // the proposing event
+  std::uint64_t sequence = 0;  // its position in the event log
+  ReviewState state = ReviewState::kPending;
+  Timestamp decided_at;  // when decided
+  // The sequence of the last event stored before the decision (for `cdp rebuild`).
+  std::uint64_t decided_after_sequence = 0;
+};
+
 // What one batch of graph changes writes. Each record is the full current state of its item;
 // an item appears at most once per delta.
 struct GraphDelta {
@@ -84,21 +131,25 @@ struct GraphDelta {
   std::vector<EdgeRecord> edges;
   std::vector<ProfileRecord> profiles;
   std::vector<CannotLinkRecord> cannot_links;
+  std::vector<ReviewRecord> reviews;
 
   bool empty() const {
-    return nodes.empty() && edges.empty() && profiles.empty() && cannot_links.empty();
+    return nodes.empty() && edges.empty() && profiles.empty() && cannot_links.empty() &&
+           reviews.empty();
   }
   void clear() {
     nodes.clear();
     edges.clear();
     profiles.clear();
     cannot_links.clear();
+    reviews.clear();
   }
 };
 
 // Receives the stored graph records at start-up (storage's LoadGraph), in any order. OnNode
-// calls do not overlap each other, nor do the other three among themselves, but an OnNode call
-// may run concurrently with an OnEdge, OnProfile or OnCannotLink call (on another thread).
+// calls do not overlap each other, nor do the other four among themselves, but an OnNode call
+// may run concurrently with an OnEdge, OnProfile, OnCannotLink or OnReview call (on another
+// thread).
 class GraphRecordSink {
  public:
   virtual ~GraphRecordSink() = default;
@@ -106,6 +157,7 @@ class GraphRecordSink {
   virtual void OnEdge(const EdgeRecord& record) = 0;
   virtual void OnProfile(const ProfileRecord& record) = 0;
   virtual void OnCannotLink(const CannotLinkRecord& record) = 0;
+  virtual void OnReview(const ReviewRecord& /*record*/) {}
 };
 
 }  // namespace cdp

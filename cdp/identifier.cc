@@ -8,7 +8,7 @@ namespace cdp {
 namespace {
 
 constexpr std::array<std::string_view, kBuiltinIdentifierTypes> kBuiltinNames = {
-    "national_id", "email", "phone", "user_id", "anonymous_id", "device_id", "crm_id"};
+    "national_id", "email", "phone", "user_id", "anonymous_id", "device_id", "crm_id", "record"};
 
 // Check letters of the DNI and NIE, indexed by the number modulo 23.
 constexpr std::string_view kDniLetters = "TRWAGMYFPDXBNJZSQVHLCKE";
@@ -315,7 +315,7 @@ IdentityConfig IdentityConfig::Defaults() {
       Rule("national_id", 1, 100, true), Rule("email", 5, 60, true),
       Rule("phone", 2, 40, false),       Rule("user_id", 1, 80, true),
       Rule("anonymous_id", 0, 10, true), Rule("device_id", 0, 20, true),
-      Rule("crm_id", 1, 90, true),
+      Rule("crm_id", 1, 90, true),       Rule("record", 0, 5, true),
   };
   config.blocked_values = {
       // Placeholders that clients and forms send for "no value".

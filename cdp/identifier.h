@@ -22,7 +22,10 @@ inline constexpr IdentifierType kUserId = 3;
 inline constexpr IdentifierType kAnonymousId = 4;
 inline constexpr IdentifierType kDeviceId = 5;
 inline constexpr IdentifierType kCrmId = 6;
-inline constexpr std::size_t kBuiltinIdentifierTypes = 7;
+// A person record (cdp/person.h): the normalised person attributes of an event, encoded as the
+// value. Unlimited, lowest priority; the probabilistic matcher links record nodes.
+inline constexpr IdentifierType kPersonRecord = 7;
+inline constexpr std::size_t kBuiltinIdentifierTypes = 8;
 // Most types a configuration may define, built-ins included.
 inline constexpr std::size_t kMaxIdentifierTypes = 32;
 // Longest normalised identifier value kept; longer values are invalid.
@@ -72,7 +75,8 @@ struct IdentityConfig {
   std::string default_region = "ES";
 
   // national_id 1/100, crm_id 1/90, user_id 1/80, email 5/60, phone 2/40 (not linking),
-  // device_id unlimited/20, anonymous_id unlimited/10; the default block list.
+  // device_id unlimited/20, anonymous_id unlimited/10, record unlimited/5; the default block
+  // list.
   static IdentityConfig Defaults();
 
   // kInvalidArgument naming the first bad field: names unique and well formed, built-ins

@@ -35,6 +35,10 @@ constexpr std::uint8_t kNodeHasTags = 2;
 constexpr std::uint8_t kClusterConflicted = 1;  // a node of it has a refused edge
 constexpr std::uint8_t kClusterHasTags = 2;     // cannot-link tags (cluster_tags)
 constexpr std::uint8_t kClusterFree = 4;
+constexpr std::uint8_t kClusterHasRecords = 8;  // holds a person record node
+
+// Most person records of each side the resolver compares before a union.
+constexpr std::size_t kMaxCompatibilityRecords = 16;
 
 // Profile slots: a cluster index, or a redirect to the profile that absorbed it.
 constexpr std::uint32_t kRedirect = 0x8000'0000u;
@@ -109,6 +113,7 @@ struct PendingEvidence {
   Timestamp time;
   std::string message_id;
   std::uint64_t sequence = 0;
+  std::optional<MatchEvidence> match;
 };
 
 // A (type, value) look-up key for the node index.
@@ -123,6 +128,17 @@ std::string_view LinkRuleName(LinkRule rule) {
   switch (rule) {
     case LinkRule::kCoOccurrence: return "co_occurrence";
     case LinkRule::kAlias: return "alias";
+    case LinkRule::kProbabilistic: return "probabilistic";
+    case LinkRule::kReview: return "review";
+  }
+  return "unknown";
+}
+
+std::string_view ReviewStateName(ReviewState state) {
+  switch (state) {
+    case ReviewState::kPending: return "pending";
+    case ReviewState::kMatch: return "match";
+    case ReviewState::kNoMatch: return "no_match";
   }
   return "unknown";
 }
@@ -149,6 +165,8 @@ std::uint64_t IdentityGraph::HashIdentifier(IdentifierType type, std::string_vie
 }
 
 struct IdentityGraph::Rep {
+  IdentityGraph* self = nullptr;
+  RecordResolver* resolver = nullptr;
   IdentityConfig config;
   IdentityGraphOptions options;
   std::array<std::uint8_t, kMaxIdentifierTypes> slot_of_type{};
@@ -317,6 +335,7 @@ struct IdentityGraph::Rep {
     cl.root = id;
     cl.size = 1;
     AddCount(cl, type);
+    if (type == kPersonRecord) cl.flags |= kClusterHasRecords;
     nodes[id].set_root(c);
     // The profile id is given at the end of the event (AssignNewProfiles): identifiers first
     // seen together share one new profile instead of merging several.
@@ -384,10 +403,30 @@ struct IdentityGraph::Rep {
     for (std::size_t s = 0; s < limited_slots; ++s) {
       if (std::uint32_t{a.counts[s]} + b.counts[s] > slot_limit[s]) return false;
     }
-    if ((a.flags & kClusterHasTags) && (b.flags & kClusterHasTags)) {
-      return TagsCompatible(cluster_tags.at(ca), cluster_tags.at(cb));
+    if ((a.flags & kClusterHasTags) && (b.flags & kClusterHasTags) &&
+        !TagsCompatible(cluster_tags.at(ca), cluster_tags.at(cb))) {
+      return false;
+    }
+    if (resolver != nullptr && (a.flags & b.flags & kClusterHasRecords)) {
+      return RecordsCompatible(ClusterRecords(a.root), ClusterRecords(b.root));
     }
     return true;
+  }
+
+  // Up to kMaxCompatibilityRecords person record nodes of the cluster holding `root`.
+  std::vector<std::uint32_t> ClusterRecords(std::uint32_t root) const {
+    std::vector<std::uint32_t> out;
+    std::size_t walked = 0;
+    for (std::uint32_t n = root; out.size() < kMaxCompatibilityRecords && walked < 4096; ++walked) {
+      if (nodes[n].type == kPersonRecord) out.push_back(n);
+      n = nodes[n].next;
+      if (n == root) break;
+    }
+    return out;
+  }
+  bool RecordsCompatible(const std::vector<std::uint32_t>& a,
+                         const std::vector<std::uint32_t>& b) const {
+    return a.empty() || b.empty() || resolver->RecordsCompatible(*self, a, b);
   }
 
   static void MergeSorted(std::vector<std::uint32_t>& into,
@@ -427,7 +466,7 @@ struct IdentityGraph::Rep {
       big.counts[s] = static_cast<std::uint8_t>(
           std::min<std::uint32_t>(255, std::uint32_t{big.counts[s]} + small.counts[s]));
     }
-    big.flags |= small.flags & (kClusterConflicted | kClusterHasTags);
+    big.flags |= small.flags & (kClusterConflicted | kClusterHasTags | kClusterHasRecords);
     if (small.flags & kClusterHasTags) {
       std::vector<std::uint32_t> from = std::move(cluster_tags[cb]);
       MergeSorted(cluster_tags[ca], from);
@@ -460,6 +499,26 @@ struct IdentityGraph::Rep {
     ClusterOf(ra).flags |= kClusterConflicted;
     ClusterOf(rb).flags |= kClusterConflicted;
     return false;
+  }
+
+  // Tags the nodes of both sides of a cannot-link, and their clusters.
+  void TagCannotLink(const CannotLinkRecord& cl) {
+    for (std::size_t s = 0; s < 2; ++s) {
+      const std::uint32_t tag = cl.id * 2 + static_cast<std::uint32_t>(s);
+      for (std::uint32_t node : cl.sides[s]) {
+        auto& tags = node_tags[node];
+        if (!std::binary_search(tags.begin(), tags.end(), tag)) {
+          tags.insert(std::upper_bound(tags.begin(), tags.end(), tag), tag);
+        }
+        nodes[node].flags |= kNodeHasTags;
+        const std::uint32_t c = nodes[Find(node)].cluster();
+        auto& ctags = cluster_tags[c];
+        if (!std::binary_search(ctags.begin(), ctags.end(), tag)) {
+          ctags.insert(std::upper_bound(ctags.begin(), ctags.end(), tag), tag);
+        }
+        clusters[c].flags |= kClusterHasTags;
+      }
+    }
   }
 
   void SetEdgeState(std::uint32_t e, EdgeState s) {
@@ -510,6 +569,7 @@ struct IdentityGraph::Rep {
         node.parent = root;
         node.next = k + 1 < end ? order[k + 1] : root;
         AddCount(cl, node.type);
+        if (node.type == kPersonRecord) cl.flags |= kClusterHasRecords;
       }
       nodes[root].set_root(c);
       profile_slot[p] = c;
@@ -547,7 +607,30 @@ struct IdentityGraph::Rep {
 
   void ApplyEvent(const Event& event, std::uint64_t sequence) {
     ApplyEventLinks(event, sequence);
+    bool resolved = false;
+    if (resolver != nullptr && event.person.has_value()) {
+      // new_nodes may grow while the resolver works: index, do not iterate.
+      for (std::size_t i = 0; i < new_nodes.size(); ++i) {
+        const std::uint32_t n = new_nodes[i];
+        if (nodes[n].type != kPersonRecord) continue;
+        resolver->ResolveRecord(*self, n, event, sequence);
+        resolved = true;
+      }
+    }
     AssignNewProfiles(Seconds(event.timestamp));
+    if (resolved) resolver->RecordsResolved(*self);
+  }
+  // Joins the profiles of `a` and `b` through edge `e` as ApplyEventLinks does.
+  void JoinThrough(std::uint32_t e, std::uint32_t a, std::uint32_t b, std::uint32_t now) {
+    const std::uint32_t ra = Find(a);
+    const std::uint32_t rb = Find(b);
+    if (ra == rb) return;
+    const bool conflicted = ((ClusterOf(ra).flags | ClusterOf(rb).flags) & kClusterConflicted) != 0;
+    if (!conflicted) {
+      if (!UnionOrRefuse(e, ra, rb)) Recompute({a, b}, 0, nullptr, now, nullptr);
+      return;
+    }
+    if (!Recompute({a, b}, 0, nullptr, now, nullptr)) DecideInArrivalOrder({e});
   }
   void ApplyEventLinks(const Event& event, std::uint64_t sequence);
   // Gives a profile id to each cluster of new identifiers that has none, in node order.
@@ -595,13 +678,26 @@ void IdentityGraph::Rep::ApplyEventLinks(const Event& event, std::uint64_t seque
     const auto previous = static_cast<std::uint8_t>(IdentifierSource::kPreviousId);
     const bool alias = src_buf[i] == previous || src_buf[anchor] == previous;
     return PendingEvidence{alias ? LinkRule::kAlias : LinkRule::kCoOccurrence, event.timestamp,
-                           event.message_id, sequence};
+                           event.message_id, sequence, std::nullopt};
   };
   const auto conflicted = [&](std::uint32_t root) {
     return (ClusterOf(root).flags & kClusterConflicted) != 0;
   };
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i == anchor) continue;
+  // The event's person record first: the anchor's profile then holds who the event is about,
+  // so that a union with a profile of a clearly different person is refused
+  // (RecordResolver::RecordsCompatible) before the event's other identifiers join it. The
+  // canonical order (Recompute) ranks these edges first among an event's edges too.
+  std::array<std::uint8_t, 64> order_buf;
+  std::size_t ordered = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i != anchor && (nodes[ids_buf[i]].type == kPersonRecord) == (pass == 0)) {
+        order_buf[ordered++] = static_cast<std::uint8_t>(i);
+      }
+    }
+  }
+  for (std::size_t k = 0; k < ordered; ++k) {
+    const std::size_t i = order_buf[k];
     const std::uint32_t b = ids_buf[i];
     std::uint32_t e = FindEdge(a, b);
     if (e != kNone) {
@@ -682,8 +778,11 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
 
   // 2. Its edges in canonical order: evidence key, then the endpoints' identifier hashes
   // (node ids depend on arrival order; identifiers do not).
+  // Within one event's edges: those joining a person record to another identifier first (as
+  // ApplyEventLinks applies them), then the others, then record-to-record links.
   struct Ordered {
     std::uint64_t key;
+    std::uint8_t rank;
     std::uint64_t lo;
     std::uint64_t hi;
     std::uint32_t edge;
@@ -701,11 +800,14 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
       const std::uint32_t lb = local.at(edges[e].b);
       const std::uint64_t x = hashes[la];
       const std::uint64_t y = hashes[lb];
-      order.push_back(Ordered{edges[e].key(), std::min(x, y), std::max(x, y), e, la, lb});
+      const int records = (nodes[edges[e].a].type == kPersonRecord ? 1 : 0) +
+                          (nodes[edges[e].b].type == kPersonRecord ? 1 : 0);
+      const auto rank = static_cast<std::uint8_t>(records == 1 ? 0 : records == 0 ? 1 : 2);
+      order.push_back(Ordered{edges[e].key(), rank, std::min(x, y), std::max(x, y), e, la, lb});
     }
   }
   std::sort(order.begin(), order.end(), [](const Ordered& x, const Ordered& y) {
-    return std::tie(x.key, x.lo, x.hi) < std::tie(y.key, y.lo, y.hi);
+    return std::tie(x.key, x.rank, x.lo, x.hi) < std::tie(y.key, y.rank, y.lo, y.hi);
   });
 
   // 3. Greedy union in that order, on local structures.
@@ -714,12 +816,17 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
   std::vector<std::uint32_t> size(m, 1);
   std::vector<std::array<std::uint8_t, kMaxLimitedTypes>> counts(m);
   std::vector<std::vector<std::uint32_t>> tags(m);
+  // Person records per local component (for the resolver's compatibility check).
+  std::vector<std::vector<std::uint32_t>> records(resolver != nullptr ? m : 0);
   for (std::size_t i = 0; i < m; ++i) {
     parent[i] = static_cast<std::uint32_t>(i);
     counts[i].fill(0);
     const std::uint8_t slot = slot_of_type[nodes[members[i]].type];
     if (slot != kNoSlot) counts[i][slot] = 1;
     if (nodes[members[i]].flags & kNodeHasTags) tags[i] = node_tags.at(members[i]);
+    if (resolver != nullptr && nodes[members[i]].type == kPersonRecord) {
+      records[i].push_back(members[i]);
+    }
   }
   auto find = [&](std::uint32_t x) {
     while (parent[x] != x) {
@@ -741,6 +848,7 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
       ok = std::uint32_t{counts[x][s]} + counts[y][s] <= slot_limit[s];
     }
     if (ok && !tags[x].empty() && !tags[y].empty()) ok = TagsCompatible(tags[x], tags[y]);
+    if (ok && resolver != nullptr) ok = RecordsCompatible(records[x], records[y]);
     if (!ok) {
       SetEdgeState(e, EdgeState::kRefused);
       continue;
@@ -754,6 +862,12 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
           std::min<std::uint32_t>(255, std::uint32_t{counts[big][s]} + counts[small][s]));
     }
     if (!tags[small].empty()) MergeSorted(tags[big], tags[small]);
+    if (resolver != nullptr) {
+      for (std::uint32_t n : records[small]) {
+        if (records[big].size() >= kMaxCompatibilityRecords) break;
+        records[big].push_back(n);
+      }
+    }
   }
 
   // 4. Profile ids. Old profiles in ascending (oldest first) order each go to the new part
@@ -796,6 +910,11 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
   }
 
   // 5. Write back: new clusters, node links, profile slots.
+  std::vector<std::uint8_t> has_records(m, 0);  // by local root
+  for (std::size_t i = 0; i < m; ++i) {
+    if (nodes[members[i]].type == kPersonRecord)
+      has_records[find(static_cast<std::uint32_t>(i))] = 1;
+  }
   for (std::uint32_t c : old_clusters) FreeCluster(c);
   absl::flat_hash_map<std::uint32_t, std::uint32_t> root_cluster;  // local root -> cluster
   absl::flat_hash_map<std::uint32_t, std::uint32_t> root_last;     // local root -> last member
@@ -809,6 +928,7 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
       c.root = node;
       c.size = 0;
       c.counts = counts[r];
+      if (has_records[r]) c.flags |= kClusterHasRecords;
       if (!tags[r].empty()) {
         c.flags |= kClusterHasTags;
         cluster_tags[it->second] = tags[r];
@@ -882,7 +1002,9 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
 }
 
 IdentityGraph::IdentityGraph(const IdentityConfig& config, const IdentityGraphOptions& options)
-    : rep_(std::make_unique<Rep>(config, options)) {}
+    : rep_(std::make_unique<Rep>(config, options)) {
+  rep_->self = this;
+}
 
 IdentityGraph::~IdentityGraph() = default;
 
@@ -1005,6 +1127,7 @@ void IdentityGraph::TakeDelta(GraphDelta* delta) {
     rec.evidence_time = ev.time;
     rec.evidence_message = std::move(ev.message_id);
     rec.evidence_sequence = ev.sequence;
+    rec.match = std::move(ev.match);
     delta->edges.push_back(std::move(rec));
     r.dirty_edge_states.erase(e);
   }
@@ -1170,21 +1293,12 @@ Status IdentityGraph::FinishLoad() {
   // Cannot-links.
   for (const CannotLinkRecord& cl : r.pending_cannot_links) {
     r.next_cannot_link = std::max(r.next_cannot_link, cl.id + 1);
-    for (std::size_t s = 0; s < 2; ++s) {
-      const std::uint32_t tag = cl.id * 2 + static_cast<std::uint32_t>(s);
-      for (std::uint32_t node : cl.sides[s]) {
+    for (const auto& side : cl.sides) {
+      for (std::uint32_t node : side) {
         if (node >= n) return CorruptionError("identity graph: cannot-link of an unknown node");
-        auto& tags = r.node_tags[node];
-        tags.insert(std::upper_bound(tags.begin(), tags.end(), tag), tag);
-        r.nodes[node].flags |= kNodeHasTags;
-        const std::uint32_t c = r.nodes[r.Find(node)].cluster();
-        auto& ctags = r.cluster_tags[c];
-        if (!std::binary_search(ctags.begin(), ctags.end(), tag)) {
-          ctags.insert(std::upper_bound(ctags.begin(), ctags.end(), tag), tag);
-        }
-        r.clusters[c].flags |= kClusterHasTags;
       }
     }
+    r.TagCannotLink(cl);
   }
   r.pending_cannot_links.clear();
   r.load_profile = {};
@@ -1283,6 +1397,102 @@ std::vector<std::uint64_t> IdentityGraph::NodeProfiles() const {
     out[i] = r.clusters[r.nodes[r.FindConst(static_cast<std::uint32_t>(i))].cluster()].profile;
   }
   return out;
+}
+
+void IdentityGraph::SetRecordResolver(RecordResolver* resolver) { rep_->resolver = resolver; }
+
+std::optional<std::uint32_t> IdentityGraph::FindNode(IdentifierType type,
+                                                     std::string_view value) const {
+  const Rep& r = *rep_;
+  auto it = r.index.find(IdentKey{type, value});
+  if (it == r.index.end()) return std::nullopt;
+  return *it;
+}
+
+std::size_t IdentityGraph::NodeCount() const { return rep_->nodes.size(); }
+
+IdentifierType IdentityGraph::NodeType(std::uint32_t node) const { return rep_->nodes[node].type; }
+
+std::string_view IdentityGraph::NodeValue(std::uint32_t node) const { return rep_->Value(node); }
+
+std::uint64_t IdentityGraph::NodeProfile(std::uint32_t node) const {
+  const Rep& r = *rep_;
+  return r.clusters[r.nodes[r.FindConst(node)].cluster()].profile;
+}
+
+bool IdentityGraph::SameProfile(std::uint32_t a, std::uint32_t b) const {
+  return rep_->FindConst(a) == rep_->FindConst(b);
+}
+
+std::size_t IdentityGraph::ProfileNodesOfType(std::uint32_t node, IdentifierType type,
+                                              std::span<std::uint32_t> out,
+                                              std::size_t max_walk) const {
+  const Rep& r = *rep_;
+  std::size_t written = 0;
+  std::size_t walked = 0;
+  for (std::uint32_t n = node; written < out.size() && walked < max_walk; ++walked) {
+    if (r.nodes[n].type == type) out[written++] = n;
+    n = r.nodes[n].next;
+    if (n == node) break;
+  }
+  return written;
+}
+
+bool IdentityGraph::CanLink(std::uint32_t a, std::uint32_t b) const {
+  const Rep& r = *rep_;
+  const std::uint32_t ra = r.FindConst(a);
+  const std::uint32_t rb = r.FindConst(b);
+  return ra == rb || r.CanUnion(r.nodes[ra].cluster(), r.nodes[rb].cluster());
+}
+
+bool IdentityGraph::LinkNodes(std::uint32_t a, std::uint32_t b, LinkRule rule, Timestamp at,
+                              std::string_view message_id, std::uint64_t sequence,
+                              const MatchEvidence* match) {
+  Rep& r = *rep_;
+  if (a == b) return true;
+  PendingEvidence evidence{rule, at, std::string(message_id), sequence, std::nullopt};
+  if (match != nullptr) evidence.match = *match;
+  std::uint32_t e = r.FindEdge(a, b);
+  if (e == kNone) {
+    e = r.AddEdge(a, b, OrderKey(at, message_id), EdgeState::kLinked);
+  } else if (r.edges[e].state() == EdgeState::kRemoved) {
+    return SameProfile(a, b);
+  }
+  r.dirty_evidence[e] = std::move(evidence);
+  r.JoinThrough(e, a, b, Seconds(at));
+  return SameProfile(a, b);
+}
+
+Status IdentityGraph::AddCannotLink(std::span<const std::uint32_t> side_a,
+                                    std::span<const std::uint32_t> side_b, Timestamp at,
+                                    std::uint64_t after_sequence) {
+  Rep& r = *rep_;
+  if (side_a.empty() || side_b.empty()) return InvalidArgumentError("cannot-link: an empty side");
+  for (auto side : {side_a, side_b}) {
+    for (std::uint32_t n : side) {
+      if (n >= r.nodes.size()) return InvalidArgumentError("cannot-link: unknown node");
+    }
+  }
+  for (std::uint32_t x : side_a) {
+    for (std::uint32_t y : side_b) {
+      if (r.FindConst(x) == r.FindConst(y)) {
+        return FailedPreconditionError("cannot-link: the two sides share a profile");
+      }
+    }
+  }
+  CannotLinkRecord record;
+  record.id = r.next_cannot_link++;
+  record.at = at;
+  record.after_sequence = after_sequence;
+  record.sides[0].assign(side_a.begin(), side_a.end());
+  record.sides[1].assign(side_b.begin(), side_b.end());
+  for (auto& side : record.sides) {
+    std::sort(side.begin(), side.end());
+    side.erase(std::unique(side.begin(), side.end()), side.end());
+  }
+  r.TagCannotLink(record);
+  r.pending_cannot_links.push_back(std::move(record));
+  return Status::Ok();
 }
 
 }  // namespace cdp

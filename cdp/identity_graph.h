@@ -75,6 +75,31 @@ struct SplitOutcome {
   std::vector<std::uint64_t> split_off;  // the new profiles, ascending
 };
 
+class IdentityGraph;
+
+// Resolves person records probabilistically as they arrive (the matcher): called by ApplyEvent
+// for each `record` node the event created, after the event's deterministic links and before
+// its new identifiers get a profile id, so that a record the resolver links into an existing
+// profile creates no throwaway id.
+class RecordResolver {
+ public:
+  virtual ~RecordResolver() = default;
+  virtual void ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Event& event,
+                             std::uint64_t sequence) = 0;
+  // Called once the event that called ResolveRecord has its profile ids assigned.
+  virtual void RecordsResolved(const IdentityGraph& /*graph*/) {}
+  // Whether two profiles holding these person record nodes (a few of each) may be one person.
+  // The graph asks before every union of two profiles that both hold records, whatever the
+  // link (an event's identifiers, an alias, a match); false refuses the union as a conflict,
+  // like two different national ids: two clearly different people never merge, even through
+  // an identifier they share (a household's e-mail address).
+  virtual bool RecordsCompatible(const IdentityGraph& /*graph*/,
+                                 std::span<const std::uint32_t> /*a*/,
+                                 std::span<const std::uint32_t> /*b*/) const {
+    return true;
+  }
+};
+
 // Thread-compatible: callers serialise writers against readers (for instance with a
 // shared_mutex: many readers or one writer).
 class IdentityGraph {
@@ -104,6 +129,37 @@ class IdentityGraph {
   // `after_sequence` is the last stored event's sequence (kept for `cdp rebuild`).
   Result<SplitOutcome> Split(std::uint64_t profile, std::span<const Identifier> identifiers,
                              Timestamp at, std::uint64_t after_sequence);
+
+  // The resolver ApplyEvent calls for new `record` nodes (null: none). Not owned.
+  void SetRecordResolver(RecordResolver* resolver);
+
+  // Node-level access for the matcher. Node ids are dense, from 0.
+  std::optional<std::uint32_t> FindNode(IdentifierType type, std::string_view value) const;
+  std::size_t NodeCount() const;
+  IdentifierType NodeType(std::uint32_t node) const;     // REQUIRES: node exists
+  std::string_view NodeValue(std::uint32_t node) const;  // valid until the next change
+  // The profile id of a node's profile (0 while the applying event's new identifiers have
+  // none yet). REQUIRES: node exists.
+  std::uint64_t NodeProfile(std::uint32_t node) const;
+  // Whether two nodes share a profile.
+  bool SameProfile(std::uint32_t a, std::uint32_t b) const;
+  // Up to out.size() nodes of `type` in `node`'s profile (walking at most `max_walk` members);
+  // returns how many were written.
+  std::size_t ProfileNodesOfType(std::uint32_t node, IdentifierType type,
+                                 std::span<std::uint32_t> out, std::size_t max_walk) const;
+  // Whether the profiles of `a` and `b` may be joined: no identifier limit and no cannot-link
+  // would be broken (true when they already share one).
+  bool CanLink(std::uint32_t a, std::uint32_t b) const;
+  // Asserts an edge between two nodes with its evidence (`match` for probabilistic and review
+  // links) and joins their profiles as an event's edge would (refused when CanLink is false).
+  // Returns whether the two nodes share a profile afterwards. A removed edge stays removed.
+  bool LinkNodes(std::uint32_t a, std::uint32_t b, LinkRule rule, Timestamp at,
+                 std::string_view message_id, std::uint64_t sequence, const MatchEvidence* match);
+  // Records a cannot-link between two sets of nodes (as a split does, without cutting
+  // anything): their profiles never join. kFailedPrecondition when a node of one side shares a
+  // profile with a node of the other; kInvalidArgument for an empty side or an unknown node.
+  Status AddCannotLink(std::span<const std::uint32_t> side_a, std::span<const std::uint32_t> side_b,
+                       Timestamp at, std::uint64_t after_sequence);
 
   // Moves everything changed since the last call into `delta` (cleared first).
   void TakeDelta(GraphDelta* delta);

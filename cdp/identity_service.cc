@@ -14,11 +14,20 @@ struct IdentityService::Gauges {
   Counter* recomputes = nullptr;
   Counter* oversized = nullptr;
   IdentityGraphStats last;
+  // Matching.
+  Gauge* records = nullptr;
+  Gauge* reviews = nullptr;
+  Gauge* oversized_blocks = nullptr;
+  Counter* match_links = nullptr;
+  Counter* match_refused = nullptr;
+  Counter* pairs = nullptr;
+  MatcherStats last_match;
 };
 
-IdentityService::IdentityService(std::unique_ptr<IdentityGraph> graph, Reloader reload,
-                                 MetricsRegistry* metrics)
-    : graph_(std::move(graph)), reload_(std::move(reload)) {
+IdentityService::IdentityService(IdentityState state, Reloader reload, MetricsRegistry* metrics)
+    : graph_(std::move(state.graph)),
+      matcher_(std::move(state.matcher)),
+      reload_(std::move(reload)) {
   if (metrics == nullptr) return;
   gauges_ = std::make_unique<Gauges>();
   Gauges& g = *gauges_;
@@ -41,7 +50,20 @@ IdentityService::IdentityService(std::unique_ptr<IdentityGraph> graph, Reloader 
   reload_failures_ =
       &metrics->AddCounter("cdp_identity_reload_failures_total",
                            "Failed reloads of the identity graph after a failed write");
+  g.records = &metrics->AddGauge("cdp_match_records", "Person records held by the matcher");
+  g.reviews = &metrics->AddGauge("cdp_match_review_queue",
+                                 "Possible matches waiting for a person's decision");
+  g.oversized_blocks = &metrics->AddGauge("cdp_match_oversized_blocks",
+                                          "Blocking keys shared by too many records to be used");
+  g.match_links = &metrics->AddCounter("cdp_match_links_total",
+                                       "Probabilistic links made by the matcher (since start)");
+  g.match_refused = &metrics->AddCounter(
+      "cdp_match_refused_total",
+      "Candidate profiles never linked because of a conflict or cannot-link (since start)");
+  g.pairs = &metrics->AddCounter("cdp_match_pairs_scored_total",
+                                 "Record pairs scored by the matcher (since start)");
   g.last = graph_->Stats();
+  if (matcher_) g.last_match = matcher_->Stats();
   PublishLocked();
 }
 
@@ -62,23 +84,41 @@ void IdentityService::PublishLocked() {
     g.oversized->Increment(s.oversized_components - g.last.oversized_components);
   }
   g.last = s;
+  if (!matcher_) return;
+  const MatcherStats m = matcher_->Stats();
+  g.records->Set(static_cast<std::int64_t>(m.records));
+  g.reviews->Set(static_cast<std::int64_t>(m.reviews_pending));
+  g.oversized_blocks->Set(static_cast<std::int64_t>(m.oversized_blocks));
+  if (m.links > g.last_match.links) g.match_links->Increment(m.links - g.last_match.links);
+  if (m.refused > g.last_match.refused) {
+    g.match_refused->Increment(m.refused - g.last_match.refused);
+  }
+  if (m.pairs_scored > g.last_match.pairs_scored) {
+    g.pairs->Increment(m.pairs_scored - g.last_match.pairs_scored);
+  }
+  g.last_match = m;
+}
+
+void IdentityService::TakeDeltaLocked(GraphDelta* delta) {
+  graph_->TakeDelta(delta);
+  if (matcher_) matcher_->TakeDelta(delta);
 }
 
 void IdentityService::Apply(std::span<const Event* const> events,
                             std::span<const std::uint64_t> sequences, GraphDelta* delta) {
   std::unique_lock lock(mu_);
   graph_->ApplyEvents(events, sequences);
-  graph_->TakeDelta(delta);
+  TakeDeltaLocked(delta);
   PublishLocked();
 }
 
 void IdentityService::Abandon() {
   std::unique_lock lock(mu_);
   graph_->DiscardDelta();
+  if (matcher_) matcher_->DiscardDelta();
   // The graph is ahead of storage: reload it so that it matches the log again.
   auto reloaded =
-      reload_ ? reload_()
-              : Result<std::unique_ptr<IdentityGraph>>(FailedPreconditionError("no reloader"));
+      reload_ ? reload_() : Result<IdentityState>(FailedPreconditionError("no reloader"));
   if (!reloaded.ok()) {
     // Keep serving the graph we have; it may show links whose events were not stored.
     if (reload_failures_ != nullptr) reload_failures_->Increment();
@@ -86,8 +126,12 @@ void IdentityService::Abandon() {
         "identity graph reload after a failed write failed: " + reloaded.status().ToString());
     return;
   }
-  graph_ = std::move(*reloaded);
-  if (gauges_) gauges_->last = graph_->Stats();
+  graph_ = std::move(reloaded->graph);
+  matcher_ = std::move(reloaded->matcher);
+  if (gauges_) {
+    gauges_->last = graph_->Stats();
+    if (matcher_) gauges_->last_match = matcher_->Stats();
+  }
   PublishLocked();
 }
 

@@ -10,20 +10,28 @@
 
 #include "cdp/event_store.h"
 #include "cdp/identity_graph.h"
+#include "cdp/matcher.h"
 #include "cdp/metrics.h"
 
 namespace cdp {
+
+// The graph and its matcher (null when none), loaded together; the graph calls the matcher as
+// its RecordResolver.
+struct IdentityState {
+  std::unique_ptr<IdentityGraph> graph;
+  std::unique_ptr<Matcher> matcher;
+};
 
 // Thread-safe: one writer at a time (the ingest writer thread, or an operator's split that
 // runs on it) against any number of readers, with a shared_mutex.
 class IdentityService final : public CommitApplier {
  public:
-  // Restores the graph from storage after a failed write (loads it into a fresh graph).
-  using Reloader = std::function<Result<std::unique_ptr<IdentityGraph>>()>;
+  // Restores the graph (and matcher) from storage after a failed write (loads them afresh).
+  using Reloader = std::function<Result<IdentityState>()>;
 
-  // `graph` is the loaded graph. Registers the graph's metrics when `metrics` is not null
-  // (which must then outlive the service).
-  IdentityService(std::unique_ptr<IdentityGraph> graph, Reloader reload, MetricsRegistry* metrics);
+  // `state` is the loaded graph and matcher. Registers their metrics when `metrics` is not
+  // null (which must then outlive the service).
+  IdentityService(IdentityState state, Reloader reload, MetricsRegistry* metrics);
   ~IdentityService() override;
 
   // CommitApplier, called by EventStore::Commit on the writer thread.
@@ -38,23 +46,38 @@ class IdentityService final : public CommitApplier {
     return fn(static_cast<const IdentityGraph&>(*graph_));
   }
 
+  // Runs `fn(graph, matcher)` with shared access; `matcher` is null when matching is off.
+  template <typename Fn>
+  auto ReadMatch(Fn&& fn) const {
+    std::shared_lock lock(mu_);
+    return fn(static_cast<const IdentityGraph&>(*graph_),
+              static_cast<const Matcher*>(matcher_.get()));
+  }
+
   // Runs `fn` with exclusive access, then moves the graph's pending changes into `delta`.
   // For operator actions (split); run it where the event writes are serialised.
   template <typename Fn>
   auto Write(Fn&& fn, GraphDelta* delta) {
+    return WriteMatch([&](IdentityGraph& graph, Matcher*) { return fn(graph); }, delta);
+  }
+  // Write with the matcher too (null when matching is off): for review decisions.
+  template <typename Fn>
+  auto WriteMatch(Fn&& fn, GraphDelta* delta) {
     std::unique_lock lock(mu_);
-    auto result = fn(*graph_);
-    graph_->TakeDelta(delta);
+    auto result = fn(*graph_, matcher_.get());
+    TakeDeltaLocked(delta);
     PublishLocked();
     return result;
   }
 
  private:
   struct Gauges;
-  void PublishLocked();  // REQUIRES: mu_ held
+  void PublishLocked();                     // REQUIRES: mu_ held
+  void TakeDeltaLocked(GraphDelta* delta);  // REQUIRES: mu_ held
 
   mutable std::shared_mutex mu_;
   std::unique_ptr<IdentityGraph> graph_;  // guarded by mu_
+  std::unique_ptr<Matcher> matcher_;      // guarded by mu_; may be null
   Reloader reload_;
   std::unique_ptr<Gauges> gauges_;  // guarded by mu_
   Counter* reload_failures_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -184,6 +185,45 @@ Result<IdentityConfig> ParseIdentity(dom::element value) {
   return identity;
 }
 
+// The "matching" section, applied over the defaults.
+Result<MatcherOptions> ParseMatching(dom::element value) {
+  dom::object object;
+  if (auto e = value.get_object().get(object); e) return JsonError("matching", e);
+  MatcherOptions options;
+  for (auto [name, field] : object) {
+    const std::string where = "matching." + std::string(name);
+    if (name == "enabled") {
+      bool enabled = false;
+      if (auto e = field.get_bool().get(enabled); e) return JsonError(where, e);
+      options.enabled = enabled;
+      continue;
+    }
+    double* threshold = name == "link_threshold"            ? &options.link_threshold
+                        : name == "review_threshold"        ? &options.review_threshold
+                        : name == "contradiction_threshold" ? &options.contradiction_threshold
+                                                            : nullptr;
+    if (threshold != nullptr) {
+      if (auto e = field.get_double().get(*threshold); e) return JsonError(where, e);
+      continue;
+    }
+    std::size_t* target = name == "max_block_size"             ? &options.max_block_size
+                          : name == "max_candidates"           ? &options.max_candidates
+                          : name == "max_cluster_records"      ? &options.max_cluster_records
+                          : name == "max_reviews_per_record"   ? &options.max_reviews_per_record
+                          : name == "min_corroborating_fields" ? &options.min_corroborating_fields
+                                                               : nullptr;
+    if (target == nullptr) {
+      return InvalidArgumentError("matching: unknown field '" + std::string(name) + "'");
+    }
+    std::uint64_t v = 0;
+    if (auto e = field.get_uint64().get(v); e) return JsonError(where, e);
+    *target = static_cast<std::size_t>(std::min<std::uint64_t>(v, 1'000'000'000));
+  }
+  Status s = options.Validate();
+  if (!s.ok()) return InvalidArgumentError("matching." + std::string(s.message()));
+  return options;
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view json) {
@@ -197,7 +237,14 @@ Result<Config> ParseConfig(std::string_view json) {
   if (auto e = root_element.get_object().get(root); e) return JsonError("config", e);
   Config config;
   bool has_identity = false;
+  bool has_matching = false;
   for (auto [name, field] : root) {
+    if (name == "matching") {
+      if (has_matching) return InvalidArgumentError("matching: given twice");
+      has_matching = true;
+      CDP_ASSIGN_OR_RETURN(config.matching, ParseMatching(field));
+      continue;
+    }
     if (name == "identity") {
       if (has_identity) return InvalidArgumentError("identity: given twice");
       has_identity = true;

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <optional>
+
 namespace cdp::ingest {
 namespace {
 
@@ -15,19 +17,46 @@ Status JsonError(simdjson::error_code e) {
   return InvalidArgumentError(std::string("malformed JSON: ") + simdjson::error_message(e));
 }
 
-}  // namespace
-
-Result<std::vector<std::string>> ParseSplitRequest(std::string_view body) {
-  if (body.size() > kMaxSplitBodyBytes) return PayloadTooLargeError("the body is too large");
-  dom::parser parser(kMaxSplitBodyBytes);
+// The body as a JSON object (parsed by `parser`, which must outlive the result).
+Result<dom::object> ParseObject(dom::parser& parser, std::string_view body,
+                                const simdjson::padded_string& padded) {
   if (auto e = parser.allocate(body.size() + 1, kMaxDepth + 1); e) return JsonError(e);
-  const simdjson::padded_string padded(body);
   dom::element root;
   if (auto e = parser.parse(padded).get(root); e) return JsonError(e);
   dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
     return InvalidArgumentError("the body must be a JSON object");
   }
+  return object;
+}
+
+}  // namespace
+
+Result<bool> ParseReviewDecision(std::string_view body) {
+  if (body.size() > kMaxReviewBodyBytes) return PayloadTooLargeError("the body is too large");
+  dom::parser parser(kMaxReviewBodyBytes);
+  const simdjson::padded_string padded(body);
+  CDP_ASSIGN_OR_RETURN(dom::object object, ParseObject(parser, body, padded));
+  std::optional<bool> decision;
+  for (auto [key, value] : object) {
+    if (key != "decision") return InvalidArgumentError("unknown field '" + std::string(key) + "'");
+    if (decision) return InvalidArgumentError("decision: given more than once");
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS ||
+        (text != "match" && text != "no_match")) {
+      return InvalidArgumentError("decision: expected \"match\" or \"no_match\"");
+    }
+    decision = text == "match";
+  }
+  if (!decision) return InvalidArgumentError("missing 'decision'");
+  return *decision;
+}
+
+Result<std::vector<std::string>> ParseSplitRequest(std::string_view body) {
+  if (body.size() > kMaxSplitBodyBytes) return PayloadTooLargeError("the body is too large");
+  dom::parser parser(kMaxSplitBodyBytes);
+  const simdjson::padded_string padded(body);
+  CDP_ASSIGN_OR_RETURN(dom::object object, ParseObject(parser, body, padded));
   std::vector<std::string> refs;
   bool found = false;
   for (auto [key, value] : object) {

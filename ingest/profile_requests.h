@@ -20,4 +20,12 @@ inline constexpr std::size_t kMaxSplitIdentifiers = 1000;
 // kMaxSplitIdentifiers references; kPayloadTooLarge over kMaxSplitBodyBytes.
 Result<std::vector<std::string>> ParseSplitRequest(std::string_view body);
 
+// Largest body of POST /v1/review/{id}.
+inline constexpr std::size_t kMaxReviewBodyBytes = 1024;
+
+// Parses `{"decision": "match" | "no_match"}` into true for "match", false for "no_match".
+// kInvalidArgument for malformed JSON, invalid UTF-8, deep nesting, a missing or repeated
+// decision, another value or an unknown field; kPayloadTooLarge over kMaxReviewBodyBytes.
+Result<bool> ParseReviewDecision(std::string_view body);
+
 }  // namespace cdp::ingest

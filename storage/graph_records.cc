@@ -98,7 +98,7 @@ Status CheckEvidence(std::string_view kind, const MatchEvidence& evidence) {
     return Unencodable(kind, "match evidence with too many fields");
   }
   bool finite = std::isfinite(evidence.prior) && std::isfinite(evidence.weight) &&
-                std::isfinite(evidence.cluster_weight);
+                std::isfinite(evidence.best_pair_weight);
   for (const FieldContribution& field : evidence.fields) {
     finite = finite && std::isfinite(field.weight);
   }
@@ -113,7 +113,7 @@ void AppendEvidence(const MatchEvidence& evidence, std::string* value) {
   char* p = PutU32(buf + 1, evidence.model_version);
   p = PutF32(p, evidence.prior);
   p = PutF32(p, evidence.weight);
-  p = PutF32(p, evidence.cluster_weight);
+  p = PutF32(p, evidence.best_pair_weight);
   *p++ = static_cast<char>(evidence.fields.size());
   for (const FieldContribution& field : evidence.fields) {
     *p++ = static_cast<char>(field.field);
@@ -150,7 +150,7 @@ Status ParseEvidence(std::string_view kind, std::string_view section, MatchEvide
   out->model_version = GetU32(p + 1);
   out->prior = GetF32(p + 5);
   out->weight = GetF32(p + 9);
-  out->cluster_weight = GetF32(p + 13);
+  out->best_pair_weight = GetF32(p + 13);
   out->fields.resize(count);
   const char* f = p + kMatchEvidenceFixedSize;
   for (FieldContribution& field : out->fields) {

@@ -14,6 +14,7 @@
 #include "tools/eval.h"
 #include "tools/gen.h"
 #include "tools/loadgen_cli.h"
+#include "tools/train.h"
 
 namespace {
 
@@ -223,6 +224,32 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     eval_cmd->add_flag("--no-progress", eval_no_progress, "Do not show progress on stderr");
 
+    cdp::tools::TrainOptions train;
+    std::string train_config;
+    bool train_no_progress = false;
+    CLI::App* train_cmd = app.add_subcommand(
+        "train",
+        "Fit the match model (u from random pairs, m and the prior by EM on blocked pairs) on the "
+        "person records of a stopped data directory, or of labelled files, print it and store it");
+    train_cmd->add_option("--data", train.data_dir,
+                          "RocksDB data directory: the records to train on (unless --csv or "
+                          "--events), and where the model is stored");
+    train_cmd->add_option("--csv", train.csv,
+                          "Train on a labelled data set instead (FEBRL, fake_1000, RLdata; labels "
+                          "unused); may be repeated");
+    train_cmd->add_option("--events", train.events, "Train on `cdp gen` events instead");
+    train_cmd->add_option("--truth", train.truth, "The truth file of --events (format check only)");
+    train_cmd->add_option("--config", train_config, "The server's config file");
+    train_cmd->add_option("--max-pairs", train.max_pairs, "Most blocked candidate pairs compared")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}))
+        ->capture_default_str();
+    train_cmd->add_option("--random-pairs", train.random_pairs, "Random pairs compared (for u)")
+        ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}))
+        ->capture_default_str();
+    train_cmd->add_option("--seed", train.seed, "Seed of the random pairs")->capture_default_str();
+    train_cmd->add_flag("--dry-run", train.dry_run, "Print the model without storing it");
+    train_cmd->add_flag("--no-progress", train_no_progress, "Do not show progress on stderr");
+
     app.add_option("--log-level", log_level, "debug, info, warn or error")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
         ->capture_default_str();
@@ -263,6 +290,16 @@ int main(int argc, char** argv) {
     if (gen_cmd->parsed()) {
       gen.progress = !gen_no_progress;
       return cdp::tools::RunGen(gen);
+    }
+    if (train_cmd->parsed()) {
+      train.progress = !train_no_progress;
+      auto config = cdp::tools::LoadConfigFile(train_config);
+      if (!config.ok()) {
+        std::fprintf(stderr, "cdp train: %s\n", config.status().ToString().c_str());
+        return 2;
+      }
+      train.config = std::move(config).value();
+      return cdp::tools::RunTrain(train);
     }
     if (eval_cmd->parsed()) {
       eval.send = !eval_no_send;

@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "cdp/clock.h"
 #include "cdp/identity_service.h"
 #include "ingest/config_parser.h"
+#include "ingest/phone_normalizer.h"
 #include "storage/identity_load.h"
 #include "storage/store.h"
 
@@ -115,24 +118,26 @@ int RunImport(const ImportOptions& options) {
     return 1;
   }
   std::unique_ptr<storage::Store> store = std::move(store_or).value();
-  // The identity graph follows the log, as in the server.
-  auto graph = storage::LoadIdentityGraph(*store, options.config.identity);
-  if (!graph.ok()) {
+  // The identity graph and its matcher follow the log, as in the server.
+  auto loaded = storage::LoadIdentity(*store, options.config.identity, options.config.matching);
+  if (!loaded.ok()) {
     std::fprintf(stderr, "cdp import: data directory %s: %s\n", options.data_dir.c_str(),
-                 graph.status().ToString().c_str());
+                 loaded.status().ToString().c_str());
     return 1;
   }
   storage::Store* store_ptr = store.get();
   const IdentityConfig identity_config = options.config.identity;
+  const MatcherOptions matching = options.config.matching;
   IdentityService identity(
-      std::move(graph).value(),
-      [store_ptr, identity_config] {
-        return storage::LoadIdentityGraph(*store_ptr, identity_config);
+      std::move(loaded).value(),
+      [store_ptr, identity_config, matching] {
+        return storage::LoadIdentity(*store_ptr, identity_config, matching);
       },
       nullptr);
   ingest::SegmentParserOptions parser_options;
   parser_options.limits = options.limits;
   parser_options.identity = options.config.identity;
+  parser_options.phones = &ingest::DefaultPhoneNormalizer();
   ingest::SegmentParser parser(std::move(parser_options));
   Progress progress(options.progress, ec ? 0 : file_size);
   ImportTotals totals;
@@ -236,6 +241,7 @@ class RecordCollector final : public GraphRecordSink {
   void OnEdge(const EdgeRecord& r) override { all.edges.push_back(r); }
   void OnProfile(const ProfileRecord& r) override { all.profiles.push_back(r); }
   void OnCannotLink(const CannotLinkRecord& r) override { all.cannot_links.push_back(r); }
+  void OnReview(const ReviewRecord& r) override { all.reviews.push_back(r); }
   GraphDelta all;
 };
 
@@ -249,6 +255,8 @@ void SortRecords(GraphDelta& d) {
             [](const ProfileRecord& x, const ProfileRecord& y) { return x.id < y.id; });
   std::sort(d.cannot_links.begin(), d.cannot_links.end(),
             [](const CannotLinkRecord& x, const CannotLinkRecord& y) { return x.id < y.id; });
+  std::sort(d.reviews.begin(), d.reviews.end(),
+            [](const ReviewRecord& x, const ReviewRecord& y) { return x.id < y.id; });
 }
 
 // How many records of `a` and `b` differ (by position after sorting, plus the size gap).
@@ -266,7 +274,7 @@ std::size_t CountDifferences(const GraphDelta& a, const GraphDelta& b) {
   count(a.edges, b.edges, [](const EdgeRecord& x, const EdgeRecord& y) {
     return x.a == y.a && x.b == y.b && x.state == y.state && x.rule == y.rule &&
            x.evidence_time == y.evidence_time && x.evidence_message == y.evidence_message &&
-           x.evidence_sequence == y.evidence_sequence;
+           x.evidence_sequence == y.evidence_sequence && x.match == y.match;
   });
   count(a.profiles, b.profiles, [](const ProfileRecord& x, const ProfileRecord& y) {
     return x.id == y.id && x.state == y.state && x.merged_into == y.merged_into &&
@@ -275,6 +283,13 @@ std::size_t CountDifferences(const GraphDelta& a, const GraphDelta& b) {
   count(a.cannot_links, b.cannot_links, [](const CannotLinkRecord& x, const CannotLinkRecord& y) {
     return x.id == y.id && x.sides == y.sides && x.at == y.at &&
            x.after_sequence == y.after_sequence;
+  });
+  count(a.reviews, b.reviews, [](const ReviewRecord& x, const ReviewRecord& y) {
+    return x.id == y.id && x.record_node == y.record_node && x.candidate_node == y.candidate_node &&
+           x.left_profile == y.left_profile && x.right_profile == y.right_profile &&
+           x.evidence == y.evidence && x.created_at == y.created_at &&
+           x.message_id == y.message_id && x.sequence == y.sequence && x.state == y.state &&
+           x.decided_at == y.decided_at && x.decided_after_sequence == y.decided_after_sequence;
   });
   return diff;
 }
@@ -299,20 +314,46 @@ int RunRebuild(const RebuildOptions& options) {
   };
   const auto start = SteadyClock::now();
 
-  // The stored graph: its records, and its splits to replay at their place in the log.
+  // The stored graph: its records, and the operator actions to replay at their place in the
+  // log: splits, and review decisions (a `no_match` also stored a cannot-link, which its
+  // replay records again: it is not a split).
   RecordCollector stored;
   if (Status s = store->LoadGraph(&stored); !s.ok()) return fail(s);
   SortRecords(stored.all);
-  std::vector<CannotLinkRecord> splits = stored.all.cannot_links;
+  std::vector<ReviewRecord> decisions;
+  std::set<std::tuple<std::uint64_t, std::uint32_t, std::uint32_t>> review_cannot_links;
+  for (const ReviewRecord& r : stored.all.reviews) {
+    if (r.state == ReviewState::kPending) continue;
+    decisions.push_back(r);
+    if (r.state == ReviewState::kNoMatch) {
+      review_cannot_links.emplace(r.decided_after_sequence, r.record_node, r.candidate_node);
+    }
+  }
+  std::sort(decisions.begin(), decisions.end(), [](const ReviewRecord& x, const ReviewRecord& y) {
+    return std::pair(x.decided_after_sequence, x.decided_at) <
+           std::pair(y.decided_after_sequence, y.decided_at);
+  });
+  std::vector<CannotLinkRecord> splits;
+  for (const CannotLinkRecord& cl : stored.all.cannot_links) {
+    const bool from_review =
+        cl.sides[0].size() == 1 && cl.sides[1].size() == 1 &&
+        review_cannot_links.contains({cl.after_sequence, cl.sides[0][0], cl.sides[1][0]});
+    if (!from_review) splits.push_back(cl);
+  }
   std::sort(splits.begin(), splits.end(), [](const CannotLinkRecord& x, const CannotLinkRecord& y) {
     return std::pair(x.after_sequence, x.id) < std::pair(y.after_sequence, y.id);
   });
 
-  // The graph recomputed from the event log, event by event in log order, with the splits
-  // replayed after the event each followed.
+  // The graph recomputed from the event log, event by event in log order, with the matcher
+  // (the stored model) and the operator actions replayed after the event each followed.
+  auto model = storage::LoadMatchModel(*store);
+  if (!model.ok()) return fail(model.status());
   IdentityGraph graph(options.config.identity);
+  Matcher matcher(options.config.matching, *model);
+  graph.SetRecordResolver(&matcher);
   ingest::SegmentParserOptions parser_options;
   parser_options.identity = options.config.identity;
+  parser_options.phones = &ingest::DefaultPhoneNormalizer();
   ingest::SegmentParser parser(std::move(parser_options));
   const std::uint64_t total = store->LastSequence();
   std::size_t next_split = 0;
@@ -341,9 +382,29 @@ int RunRebuild(const RebuildOptions& options) {
       ++replayed_splits;
     }
   };
+  std::size_t next_decision = 0;
+  const auto apply_decisions = [&](std::uint64_t after) {
+    for (; next_decision < decisions.size() &&
+           decisions[next_decision].decided_after_sequence <= after;
+         ++next_decision) {
+      const ReviewRecord& d = decisions[next_decision];
+      auto outcome = matcher.Decide(
+          graph, d.id,
+          d.state == ReviewState::kMatch ? ReviewDecision::kMatch : ReviewDecision::kNoMatch,
+          d.decided_at, d.decided_after_sequence);
+      if (!outcome.ok()) {
+        replay = outcome.status().WithContext("replaying review decision " + std::to_string(d.id));
+        return;
+      }
+    }
+  };
+  const auto apply_actions = [&](std::uint64_t after) {
+    apply_splits(after);
+    if (replay.ok()) apply_decisions(after);
+  };
   Progress progress(options.progress, total);
   std::size_t events = 0;
-  apply_splits(0);
+  apply_actions(0);
   Status s = store->ForEachEvent(0, [&](std::uint64_t sequence, std::string_view json) {
     auto event = parser.ReadStoredEvent(json);
     if (!event.ok()) {
@@ -352,7 +413,7 @@ int RunRebuild(const RebuildOptions& options) {
     }
     graph.ApplyEvent(*event, sequence);
     ++events;
-    apply_splits(sequence);
+    apply_actions(sequence);
     progress.Update(sequence, events);
     return replay.ok();
   });
@@ -362,6 +423,7 @@ int RunRebuild(const RebuildOptions& options) {
   if (!s.ok()) return fail(s);
   GraphDelta rebuilt;
   graph.TakeDelta(&rebuilt);
+  matcher.TakeDelta(&rebuilt);
   SortRecords(rebuilt);
   const std::size_t differences = CountDifferences(rebuilt, stored.all);
   const IdentityGraphStats stats = graph.Stats();

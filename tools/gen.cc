@@ -313,11 +313,15 @@ struct ChannelProfile {
   double national_id;
 };
 
+// Identity verification as Spanish administrations run their channels: the web portal and the
+// app log in through Cl@ve, which hands over the NIF most of the time; the call centre asks
+// for the DNI/NIE (or the birth date) for anything personal, not always; offices and video
+// attention see the document.
 constexpr ChannelProfile kChannelProfiles[kGenChannels] = {
     // name  1st   join  strip upper lower bday  addr  phone email gender nid
-    {0.15, 0.18, 0.50, 0.30, 0.05, 0.20, 0.20, 0.12, 0.20, 0.90, 0.10, 0.00},  // web
-    {0.10, 0.28, 0.55, 0.30, 0.05, 0.20, 0.10, 0.05, 0.15, 0.80, 0.20, 0.00},  // app
-    {0.50, 0.23, 0.70, 0.50, 0.10, 0.10, 0.30, 0.00, 0.90, 0.05, 0.00, 0.00},  // phone
+    {0.15, 0.18, 0.50, 0.30, 0.05, 0.20, 0.20, 0.12, 0.20, 0.90, 0.10, 0.70},  // web
+    {0.10, 0.28, 0.55, 0.30, 0.05, 0.20, 0.10, 0.05, 0.15, 0.80, 0.20, 0.50},  // app
+    {0.50, 0.23, 0.70, 0.50, 0.10, 0.10, 0.50, 0.00, 0.90, 0.05, 0.00, 0.45},  // phone
     {0.00, 0.03, 0.35, 0.40, 0.40, 0.02, 0.90, 0.85, 0.40, 0.20, 0.50, 0.95},  // office
     {0.40, 0.08, 0.65, 0.30, 0.20, 0.10, 0.30, 0.00, 0.00, 0.80, 0.00, 0.90},  // video
 };
@@ -996,7 +1000,9 @@ void Generator::Rep::RenderEvent(std::size_t i, GeneratedEvent* out) {
   AppendJsonString(json, out->anonymous_id);
   json += ",\"timestamp\":";
   AppendJsonString(json, FormatIso8601(Timestamp(std::chrono::milliseconds(t))));
-  if (channel == GenChannel::kWeb) {
+  // The app logs in with the portal account most of the time.
+  if (channel == GenChannel::kWeb ||
+      (channel == GenChannel::kApp && !p.user_id.empty() && rng.Chance(0.85))) {
     json += ",\"userId\":";
     AppendJsonString(json, p.user_id);
   }

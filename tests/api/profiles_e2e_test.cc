@@ -1,6 +1,6 @@
 // End-to-end: the identity graph behind the profile endpoints of API.md, against the real
 // `cdp serve` over real sockets: merges, conflicts, redirects, links, split, restart and
-// `cdp rebuild`.
+// `cdp rebuild`; and the probabilistic matcher: links with their waterfall, the review queue.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <simdjson.h>
@@ -292,6 +292,135 @@ TEST_F(ProfilesE2eTest, RestartAndRebuildGiveIdenticalProfiles) {
               before[static_cast<std::size_t>(i)]);
   }
   EXPECT_EQ(ProfileId("anonymous_id:sa"), split_off);
+}
+
+// An identify message of Maria Garcia Lopez as channel `channel` writes her.
+std::string Maria(const std::string& message_id, const std::string& anonymous_id,
+                  const std::string& extra_traits) {
+  return R"({"type":"identify","messageId":")" + message_id + R"(","anonymousId":")" +
+         anonymous_id + R"(","traits":{"firstName":"María","lastName":"García López",)" +
+         extra_traits + "}}";
+}
+
+TEST_F(ProfilesE2eTest, AProbabilisticLinkShowsItsWaterfall) {
+  Start();
+  Ingest(
+      R"({"batch":[)" +
+      Maria(
+          "p1", "pa1",
+          R"("birthday":"1980-05-17","address":{"street":"Calle Mayor 5","city":"Madrid","postalCode":"28013"})") +
+      "," +
+      Maria(
+          "p2", "pa2",
+          R"("birthday":"1980-05-17","address":{"street":"C/ Mayor, 5","city":"MADRID","postalCode":"28013"})") +
+      "]}");
+  EXPECT_EQ(ProfileId("anonymous_id:pa1"), ProfileId("anonymous_id:pa2"));
+  const HttpReply links = Call("GET", "/v1/profiles/anonymous_id:pa1/links", "rk_test");
+  ASSERT_EQ(links.status, 200) << links.body;
+  simdjson::dom::array list;
+  ASSERT_FALSE(Parse(links.body)["links"].get(list));
+  int probabilistic = 0;
+  for (auto link : list) {
+    std::string_view rule;
+    ASSERT_FALSE(link["rule"].get(rule));
+    if (rule != "probabilistic") continue;
+    ++probabilistic;
+    double weight = 0, prior = 0, total = 0;
+    EXPECT_FALSE(link["weight"].get(weight));
+    EXPECT_GE(weight, 12.0);
+    EXPECT_FALSE(link["explanation"]["prior"].get(prior));
+    EXPECT_FALSE(link["explanation"]["total"].get(total));
+    EXPECT_DOUBLE_EQ(total, weight);
+    simdjson::dom::array fields;
+    ASSERT_FALSE(link["explanation"]["fields"].get(fields));
+    double sum = prior;
+    std::set<std::string> names;
+    for (auto f : fields) {
+      double w = 0;
+      std::string_view name, level;
+      EXPECT_FALSE(f["weight"].get(w));
+      EXPECT_FALSE(f["field"].get(name));
+      EXPECT_FALSE(f["level"].get(level));
+      names.insert(std::string(name));
+      sum += w;
+      double contribution = 0;
+      EXPECT_FALSE(link["contributions"][name].get(contribution));
+      EXPECT_DOUBLE_EQ(contribution, w);
+    }
+    EXPECT_NEAR(sum, total, 1e-3);
+    EXPECT_TRUE(names.contains("given") && names.contains("surnames") &&
+                names.contains("birth_date") && names.contains("street"))
+        << links.body;
+  }
+  EXPECT_EQ(probabilistic, 1) << links.body;
+}
+
+TEST_F(ProfilesE2eTest, TheReviewQueueDecidesPossibleMatchesDurably) {
+  Start();
+  // Same name and birth year: between the review and link thresholds.
+  Ingest(R"({"batch":[)" + Maria("q1", "qa1", R"("birthday":"1980-05-17")") + "," +
+         Maria("q2", "qa2", R"("birthday":"1980-11-02")") + "]}");
+  EXPECT_NE(ProfileId("anonymous_id:qa1"), ProfileId("anonymous_id:qa2"));
+  EXPECT_EQ(Call("GET", "/v1/review", "rk_test").status, 403);
+  HttpReply page = Call("GET", "/v1/review", "ak_test");
+  ASSERT_EQ(page.status, 200) << page.body;
+  simdjson::dom::array items;
+  ASSERT_FALSE(Parse(page.body)["items"].get(items));
+  ASSERT_EQ(items.size(), 1u) << page.body;
+  std::string_view id_view, left, right;
+  ASSERT_FALSE(items.at(0)["id"].get(id_view));
+  ASSERT_FALSE(items.at(0)["left"].get(left));
+  ASSERT_FALSE(items.at(0)["right"].get(right));
+  // Copied before the next parse reuses the parser's buffer.
+  const std::string id(id_view);
+  const std::string left_id(left);
+  const std::string right_id(right);
+  EXPECT_EQ(left_id, ProfileId("anonymous_id:qa2"));
+  EXPECT_EQ(right_id, ProfileId("anonymous_id:qa1"));
+  EXPECT_EQ(Call("GET", "/v1/review?limit=0", "ak_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/review?cursor=x", "ak_test").status, 400);
+  EXPECT_EQ(Call("POST", "/v1/review/" + id, "ak_test", R"({"decision":"perhaps"})").status, 400);
+  EXPECT_EQ(Call("POST", "/v1/review/r_999", "ak_test", R"({"decision":"match"})").status, 404);
+  EXPECT_EQ(Call("POST", "/v1/review/" + id, "rk_test", R"({"decision":"match"})").status, 403);
+  const HttpReply decided = Call("POST", "/v1/review/" + id, "ak_test", R"({"decision":"match"})");
+  ASSERT_EQ(decided.status, 200) << decided.body;
+  EXPECT_EQ(ProfileId("anonymous_id:qa1"), ProfileId("anonymous_id:qa2"));
+  EXPECT_EQ(Call("POST", "/v1/review/" + id, "ak_test", R"({"decision":"no_match"})").status, 409);
+  // A second pair, rejected: it stays apart, also after a restart and a rebuild.
+  Ingest(
+      R"({"batch":[)" +
+      std::string(
+          R"({"type":"identify","messageId":"n1","anonymousId":"na1","traits":{"firstName":"Luis","lastName":"Martín Ruiz","birthday":"1971-03-03"}},)") +
+      R"({"type":"identify","messageId":"n2","anonymousId":"na2","traits":{"firstName":"Luis","lastName":"Martín Ruiz","birthday":"1971-09-30"}}]})");
+  page = Call("GET", "/v1/review", "ak_test");
+  ASSERT_FALSE(Parse(page.body)["items"].get(items));
+  ASSERT_EQ(items.size(), 1u) << page.body;
+  ASSERT_FALSE(items.at(0)["id"].get(id_view));
+  const std::string second(id_view);
+  ASSERT_EQ(Call("POST", "/v1/review/" + second, "ak_test", R"({"decision":"no_match"})").status,
+            200);
+  EXPECT_NE(ProfileId("anonymous_id:na1"), ProfileId("anonymous_id:na2"));
+  page = Call("GET", "/v1/review", "ak_test");
+  ASSERT_FALSE(Parse(page.body)["items"].get(items));
+  EXPECT_EQ(items.size(), 0u) << page.body;
+  const std::string merged = ProfileId("anonymous_id:qa1");
+  const std::string apart1 = ProfileId("anonymous_id:na1");
+  const std::string apart2 = ProfileId("anonymous_id:na2");
+  Stop();
+  std::string output;
+  auto code = RunCdp({"rebuild", "--data", data_, "--config", config_, "--check", "--no-progress"},
+                     &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << output;
+  EXPECT_NE(output.find("identical"), std::string::npos) << output;
+  Start();
+  EXPECT_EQ(ProfileId("anonymous_id:qa2"), merged);
+  EXPECT_EQ(ProfileId("anonymous_id:na1"), apart1);
+  EXPECT_EQ(ProfileId("anonymous_id:na2"), apart2);
+  page = Call("GET", "/v1/review", "ak_test");
+  ASSERT_FALSE(Parse(page.body)["items"].get(items));
+  EXPECT_EQ(items.size(), 0u) << page.body;
+  EXPECT_EQ(Call("POST", "/v1/review/" + id, "ak_test", R"({"decision":"match"})").status, 409);
 }
 
 }  // namespace

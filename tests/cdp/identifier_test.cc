@@ -264,15 +264,17 @@ TEST(NormalizeIdentifierTest, CustomTypesAreNormalisedLikeUserIds) {
   passport.paths = {"traits.passport"};
   config.types.push_back(passport);
   ASSERT_TRUE(config.Validate().ok());
-  const NormalizedIdentifier n = NormalizeIdentifier(config, 7, "  PAB123456 ", nullptr);
+  const NormalizedIdentifier n =
+      NormalizeIdentifier(config, kBuiltinIdentifierTypes, "  PAB123456 ", nullptr);
   EXPECT_EQ(n.quality, kValid);
   EXPECT_EQ(n.value, "PAB123456");
-  EXPECT_EQ(NormalizeIdentifier(config, 7, "none", nullptr).quality, kBlocked);
+  EXPECT_EQ(NormalizeIdentifier(config, kBuiltinIdentifierTypes, "none", nullptr).quality,
+            kBlocked);
 }
 
 TEST(NormalizeIdentifierTest, UnknownTypeIsInvalid) {
   const IdentityConfig config = IdentityConfig::Defaults();
-  EXPECT_EQ(NormalizeIdentifier(config, 7, "x", nullptr).quality, kInvalid);
+  EXPECT_EQ(NormalizeIdentifier(config, 8, "x", nullptr).quality, kInvalid);
   EXPECT_EQ(NormalizeIdentifier(config, 255, "x", nullptr).quality, kInvalid);
 }
 
@@ -295,6 +297,7 @@ TEST(IdentityConfigTest, DefaultsHaveTheBuiltinRules) {
       {kAnonymousId, "anonymous_id", 0, 10, true},
       {kDeviceId, "device_id", 0, 20, true},
       {kCrmId, "crm_id", 1, 90, true},
+      {kPersonRecord, "record", 0, 5, true},
   };
   for (const Expected& e : expected) {
     const IdentifierRule& rule = config.types[e.type];
@@ -338,37 +341,37 @@ IdentifierRule Custom(std::string name, std::vector<std::string> paths) {
 
 TEST(IdentityConfigTest, ValidateNamesTheFirstBadField) {
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.pop_back(); }),
-            "types: the 7 built-in types must come first");
+            "types: the 8 built-in types must come first");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { std::swap(c.types[0], c.types[1]); }),
             "types[0].name: expected 'national_id' (the built-in types come first, in order)");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.push_back(Custom("Passport", {"a"})); }),
-            "types[7].name: expected 1 to 32 characters from a-z, 0-9 and '_'");
+            "types[8].name: expected 1 to 32 characters from a-z, 0-9 and '_'");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.push_back(Custom("", {"a"})); }),
-            "types[7].name: expected 1 to 32 characters from a-z, 0-9 and '_'");
+            "types[8].name: expected 1 to 32 characters from a-z, 0-9 and '_'");
   EXPECT_EQ(ValidateError(
                 [](IdentityConfig& c) { c.types.push_back(Custom(std::string(33, 'a'), {"a"})); }),
-            "types[7].name: expected 1 to 32 characters from a-z, 0-9 and '_'");
+            "types[8].name: expected 1 to 32 characters from a-z, 0-9 and '_'");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.push_back(Custom("email", {"a"})); }),
-            "types[7].name: 'email' is defined twice");
+            "types[8].name: 'email' is defined twice");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.push_back(Custom("passport", {})); }),
-            "types[7].paths: a custom type needs at least one path");
+            "types[8].paths: a custom type needs at least one path");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.push_back(Custom("p", {""})); }),
-            "types[7].paths[0]: must not be empty");
+            "types[8].paths[0]: must not be empty");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) {
               c.types.push_back(Custom("p", {"ok", "a..b"}));
             }),
-            "types[7].paths[1]: expected dotted segments such as 'traits.passport'");
+            "types[8].paths[1]: expected dotted segments such as 'traits.passport'");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.push_back(Custom("p", {".a"})); }),
-            "types[7].paths[0]: expected dotted segments such as 'traits.passport'");
+            "types[8].paths[0]: expected dotted segments such as 'traits.passport'");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) { c.types.push_back(Custom("p", {"a\nb"})); }),
-            "types[7].paths[0]: invalid UTF-8 or a control character");
+            "types[8].paths[0]: invalid UTF-8 or a control character");
   EXPECT_EQ(ValidateError(
                 [](IdentityConfig& c) { c.types.push_back(Custom("p", {std::string(257, 'a')})); }),
-            "types[7].paths[0]: longer than 256 bytes");
+            "types[8].paths[0]: longer than 256 bytes");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) {
               c.types.push_back(Custom("p", std::vector<std::string>(17, "a")));
             }),
-            "types[7].paths: more than 16 paths");
+            "types[8].paths: more than 16 paths");
   EXPECT_EQ(ValidateError([](IdentityConfig& c) {
               for (int i = 0; i < 26; ++i)
                 c.types.push_back(Custom("t" + std::to_string(i), {"a"}));
@@ -393,8 +396,8 @@ TEST(IdentityConfigTest, BuiltinsMayHavePathsAndCustomTypesAreFound) {
   config.types.push_back(Custom("passport", {"traits.passport", "context.traits.passport"}));
   config.types.push_back(Custom("nuss_2", {"properties.nuss"}));
   EXPECT_TRUE(config.Validate().ok()) << config.Validate().ToString();
-  EXPECT_EQ(config.FindType("passport"), IdentifierType{7});
-  EXPECT_EQ(config.FindType("nuss_2"), IdentifierType{8});
+  EXPECT_EQ(config.FindType("passport"), IdentifierType{8});
+  EXPECT_EQ(config.FindType("nuss_2"), IdentifierType{9});
 }
 
 TEST(ParseIdentifierRefTest, NormalisesALinkingValue) {

@@ -56,8 +56,9 @@ std::string Metric(const MetricsRegistry& metrics, const std::string& name) {
 
 TEST(IdentityServiceTest, ApplyChangesTheGraphAndPublishesItsMetrics) {
   MetricsRegistry metrics;
-  IdentityService service(std::make_unique<IdentityGraph>(IdentityConfig::Defaults()), nullptr,
-                          &metrics);
+  IdentityService service(
+      IdentityState{std::make_unique<IdentityGraph>(IdentityConfig::Defaults()), nullptr}, nullptr,
+      &metrics);
   const GraphDelta delta =
       Apply(service, {MakeEvent("m1", {Id(kUserId, "u1"), Id(kAnonymousId, "a1")})}, 1);
   EXPECT_EQ(delta.nodes.size(), 2u);
@@ -74,8 +75,11 @@ TEST(IdentityServiceTest, AbandonRestoresTheGraphFromStorage) {
   // What storage holds: the first commit only.
   GraphDelta stored;
   IdentityService service(
-      std::make_unique<IdentityGraph>(IdentityConfig::Defaults()),
-      [&stored]() -> Result<std::unique_ptr<IdentityGraph>> { return Load(stored); }, &metrics);
+      IdentityState{std::make_unique<IdentityGraph>(IdentityConfig::Defaults()), nullptr},
+      [&stored]() -> Result<IdentityState> {
+        return IdentityState{Load(stored), nullptr};
+      },
+      &metrics);
   stored = Apply(service, {MakeEvent("m1", {Id(kUserId, "u1"), Id(kAnonymousId, "a1")})}, 1);
   // The second commit's write fails after the graph took its events.
   Apply(service, {MakeEvent("m2", {Id(kUserId, "u1"), Id(kEmail, "x@example.es")})}, 2);
@@ -93,8 +97,8 @@ TEST(IdentityServiceTest, AbandonRestoresTheGraphFromStorage) {
 TEST(IdentityServiceTest, AFailedReloadKeepsTheGraphAndIsCounted) {
   MetricsRegistry metrics;
   IdentityService service(
-      std::make_unique<IdentityGraph>(IdentityConfig::Defaults()),
-      []() -> Result<std::unique_ptr<IdentityGraph>> { return IoError("disk gone"); }, &metrics);
+      IdentityState{std::make_unique<IdentityGraph>(IdentityConfig::Defaults()), nullptr},
+      []() -> Result<IdentityState> { return IoError("disk gone"); }, &metrics);
   Apply(service, {MakeEvent("m1", {Id(kUserId, "u1")})}, 1);
   service.Abandon();
   EXPECT_TRUE(service.Read(

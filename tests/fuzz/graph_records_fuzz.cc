@@ -34,7 +34,7 @@ MatchEvidence StaleEvidence() {
   m.model_version = 77;
   m.prior = 1;
   m.weight = 2;
-  m.cluster_weight = 3;
+  m.best_pair_weight = 3;
   m.fields.assign(storage::kMaxMatchEvidenceFields, FieldContribution{1, 2, 3});
   return m;
 }

@@ -1,6 +1,6 @@
-// Fuzzes the split request parser (ingest/profile_requests.h): any bytes give references or
-// an error, never a crash; what parses keeps the documented limits and parses back the same
-// after a round trip through the JSON writer.
+// Fuzzes the profile request parsers (ingest/profile_requests.h): any bytes give references
+// (or a review decision) or an error, never a crash; what parses keeps the documented limits
+// and parses back the same after a round trip through the JSON writer.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,8 +13,10 @@
 namespace {
 
 using cdp::StatusCode;
+using cdp::ingest::kMaxReviewBodyBytes;
 using cdp::ingest::kMaxSplitBodyBytes;
 using cdp::ingest::kMaxSplitIdentifiers;
+using cdp::ingest::ParseReviewDecision;
 using cdp::ingest::ParseSplitRequest;
 
 void Check(bool condition) {
@@ -33,6 +35,17 @@ std::string Render(const std::vector<std::string>& refs) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  auto decision = ParseReviewDecision(input);
+  if (decision.ok()) {
+    Check(size <= kMaxReviewBodyBytes);
+    cdp::JsonWriter writer;
+    writer.BeginObject().Key("decision").String(*decision ? "match" : "no_match").EndObject();
+    auto again = ParseReviewDecision(writer.Release());
+    Check(again.ok() && *again == *decision);
+  } else {
+    Check(decision.status().code() == (size > kMaxReviewBodyBytes ? StatusCode::kPayloadTooLarge
+                                                                  : StatusCode::kInvalidArgument));
+  }
   auto refs = ParseSplitRequest(input);
   if (!refs.ok()) {
     const StatusCode code = refs.status().code();

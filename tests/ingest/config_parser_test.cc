@@ -257,14 +257,14 @@ std::vector<MalformedCase> MalformedCases() {
        R"({"identity": {"types": [)" +
            [] {
              std::string types;
-             for (int i = 0; i < 26; ++i) {
+             for (int i = 0; i < 25; ++i) {
                types += (i == 0 ? "" : ",");
                types += R"({"name": "t)" + std::to_string(i) + R"(", "paths": ["traits.t"]})";
              }
              return types;
            }() +
            R"(]}})",
-       "identity.types[25]"},
+       "identity.types[24]"},
       {"blocked_values is a string", R"({"identity": {"blocked_values": "null"}})",
        "identity.blocked_values"},
       {"blocked value is null", R"({"identity": {"blocked_values": ["x", null]}})",
@@ -340,15 +340,15 @@ TEST(ParseConfigTest, IdentitySectionOverridesBuiltinsAndAddsCustomTypes) {
   EXPECT_EQ(national_id.max_per_profile, 1u);
   EXPECT_TRUE(national_id.linking);
   // Custom types follow the built-ins in the order given.
-  ASSERT_EQ(identity.FindType("passport"), IdentifierType{7});
-  const IdentifierRule& passport = identity.types[7];
+  ASSERT_EQ(identity.FindType("passport"), IdentifierType{kBuiltinIdentifierTypes});
+  const IdentifierRule& passport = identity.types[kBuiltinIdentifierTypes];
   EXPECT_EQ(passport.max_per_profile, 1u);
   EXPECT_EQ(passport.priority, 95);
   EXPECT_TRUE(passport.linking);
   EXPECT_EQ(passport.paths,
             (std::vector<std::string>{"traits.passport", "context.traits.passport"}));
-  ASSERT_EQ(identity.FindType("nuss"), IdentifierType{8});
-  const IdentifierRule& nuss = identity.types[8];
+  ASSERT_EQ(identity.FindType("nuss"), IdentifierType{9});
+  const IdentifierRule& nuss = identity.types[9];
   EXPECT_FALSE(nuss.linking);
   EXPECT_EQ(nuss.max_per_profile, 0u);
   EXPECT_EQ(nuss.priority, 0);

@@ -1,4 +1,5 @@
-// Tests for ingest/profile_requests.h: valid split bodies and a table of malformed ones.
+// Tests for ingest/profile_requests.h: valid split and review bodies and tables of malformed
+// ones.
 #include "ingest/profile_requests.h"
 
 #include <gtest/gtest.h>
@@ -129,6 +130,46 @@ TEST(ParseSplitRequestTest, MalformedBodiesAreRefused) {
     auto refs = ParseSplitRequest(c.body);
     ASSERT_FALSE(refs.ok());
     EXPECT_EQ(refs.status().code(), c.code) << refs.status().ToString();
+  }
+}
+
+TEST(ParseReviewDecisionTest, MatchAndNoMatchAreRead) {
+  auto match = ParseReviewDecision(R"({"decision": "match"})");
+  ASSERT_TRUE(match.ok()) << match.status().ToString();
+  EXPECT_TRUE(*match);
+  auto no_match = ParseReviewDecision(" {\"decision\":\"no_match\"}\n");
+  ASSERT_TRUE(no_match.ok()) << no_match.status().ToString();
+  EXPECT_FALSE(*no_match);
+}
+
+TEST(ParseReviewDecisionTest, MalformedBodiesAreRefused) {
+  std::string oversize = R"({"decision": "match"})";
+  oversize.resize(kMaxReviewBodyBytes + 1, ' ');
+  const std::vector<MalformedCase> cases = {
+      {"empty body", ""},
+      {"not JSON", "decision=match"},
+      {"truncated", R"({"decision": "mat)"},
+      {"truncated after the colon", R"({"decision":)"},
+      {"top level string", R"("match")"},
+      {"top level array", R"(["match"])"},
+      {"empty object", "{}"},
+      {"decision is null", R"({"decision": null})"},
+      {"decision is true", R"({"decision": true})"},
+      {"decision is a number", R"({"decision": 1})"},
+      {"unknown value", R"({"decision": "maybe"})"},
+      {"value with wrong case", R"({"decision": "Match"})"},
+      {"unknown field", R"({"decision": "match", "note": "x"})"},
+      {"repeated field", R"({"decision": "match", "decision": "no_match"})"},
+      {"invalid UTF-8", "{\"decision\": \"match\xFF\"}"},
+      {"deeply nested", std::string(1000, '[')},
+      {"trailing content", R"({"decision": "match"} x)"},
+      {"oversize body", oversize, StatusCode::kPayloadTooLarge},
+  };
+  for (const MalformedCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto decision = ParseReviewDecision(c.body);
+    ASSERT_FALSE(decision.ok());
+    EXPECT_EQ(decision.status().code(), c.code) << decision.status().ToString();
   }
 }
 

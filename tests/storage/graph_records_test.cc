@@ -46,7 +46,7 @@ MatchEvidence MakeEvidence(std::size_t fields = 3) {
   m.model_version = 0x0A0B0C0D;
   m.prior = -13.25f;
   m.weight = 21.5f;
-  m.cluster_weight = 18.0625f;
+  m.best_pair_weight = 18.0625f;
   for (std::size_t i = 0; i < fields; ++i) {
     FieldContribution f;
     f.field = static_cast<std::uint8_t>(i);
@@ -437,7 +437,7 @@ TEST(GraphRecordsTest, MatchEvidenceLayoutIsAsDocumented) {
   in.match->model_version = 2;
   in.match->prior = 1.0f;             // 0x3F800000
   in.match->weight = -2.0f;           // 0xC0000000
-  in.match->cluster_weight = 0;       // 0x00000000
+  in.match->best_pair_weight = 0;     // 0x00000000
   in.match->fields = {{5, 1, 0.5f}};  // 0x3F000000
   const Encoded e = EncodeOrDie(in, EncodeEdge);
   const std::string_view section = std::string_view(e.value).substr(kEdgeValueFixedSize + 1);
@@ -541,7 +541,7 @@ TEST(GraphRecordsTest, EncodersRefuseEvidenceTheFormatCannotHold) {
     std::vector<MatchEvidence> out(4, MakeEvidence());
     out[0].prior = v;
     out[1].weight = v;
-    out[2].cluster_weight = v;
+    out[2].best_pair_weight = v;
     out[3].fields[1].weight = v;
     return out;
   };

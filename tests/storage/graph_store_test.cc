@@ -94,7 +94,7 @@ MatchEvidence Evidence(float weight) {
   m.model_version = 3;
   m.prior = -10.5f;
   m.weight = weight;
-  m.cluster_weight = weight - 1;
+  m.best_pair_weight = weight - 1;
   m.fields = {{0, 2, 7.25f}, {3, 0, -1.5f}, {9, 1, 0}};
   return m;
 }
@@ -148,7 +148,7 @@ std::string Text(const NodeRecord& r) {
 std::string Text(const MatchEvidence& m) {
   std::ostringstream out;
   out << "model " << m.model_version << " prior " << m.prior << " weight " << m.weight
-      << " cluster " << m.cluster_weight << " fields";
+      << " cluster " << m.best_pair_weight << " fields";
   for (const FieldContribution& f : m.fields) {
     out << " " << int{f.field} << "/" << int{f.level} << "=" << f.weight;
   }
