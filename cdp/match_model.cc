@@ -72,7 +72,9 @@ std::uint8_t CompareSurnames(const PreparedRecord& a, const PreparedRecord& b) {
   if (x.surname1.empty() || y.surname1.empty()) return kLevelMissing;
   const bool s1 = x.surname1 == y.surname1;
   const bool has2 = !x.surname2.empty() && !y.surname2.empty();
-  if (s1 && has2 && x.surname2 == y.surname2) return 0;
+  // Exact: every surname either side has agrees (one surname each counts, as in countries
+  // with one surname).
+  if (s1 && x.surname2 == y.surname2) return 0;
   if (has2 && x.surname1 == y.surname2 && x.surname2 == y.surname1) return 1;
   // One side's surname2 missing: the first surname (or a swapped one) is all there is.
   if (!has2) {

@@ -11,7 +11,7 @@
 namespace cdp {
 namespace {
 
-// Blocking key kinds (the first byte hashed with the key text).
+// Blocking key kinds (the first byte hashed with the key text), in kind index order.
 enum BlockKind : char {
   kBlockSurnameYear = 's',   // phonetic surname (either of the two) + birth year
   kBlockPostalGiven = 'p',   // postal code (or city) + the first two letters of the given name
@@ -19,9 +19,14 @@ enum BlockKind : char {
   kBlockEmail = 'e',         // email
   kBlockGivenBirth = 'g',    // phonetic given name + full birth date
   kBlockDocument = 'd',      // document number
-  kBlockGivenSurname = 'n',  // phonetic given name + phonetic first surname, without a birth date
   kBlockBirthPlace = 'b',    // full birth date + postal code (or city): catches name errors
+  kBlockGivenSurname = 'n',  // phonetic given name + phonetic first surname, without a birth date
 };
+constexpr std::array<BlockKind, kBlockingKeyKinds> kBlockKinds = {
+    kBlockSurnameYear, kBlockPostalGiven, kBlockPhone,      kBlockEmail,
+    kBlockGivenBirth,  kBlockDocument,    kBlockBirthPlace, kBlockGivenSurname};
+
+constexpr std::uint16_t Bit(MatchField f) { return static_cast<std::uint16_t>(1u << f); }
 
 std::uint64_t KeyHash(BlockKind kind, std::string_view a, std::string_view b = {}) {
   // Keys are short; a longer one is cut (its hash still tells most keys apart).
@@ -71,36 +76,52 @@ constexpr std::size_t kMaxProfileWalk = 4096;
 
 }  // namespace
 
-std::size_t BlockingKeys(const PreparedRecord& r, std::span<std::uint64_t, 8> out) {
+std::uint16_t BlockingKeyFields(std::uint8_t kind) {
+  if (kind >= kBlockingKeyKinds) return 0;
+  switch (kBlockKinds[kind]) {
+    case kBlockSurnameYear: return Bit(kFieldSurnames) | Bit(kFieldBirth);
+    case kBlockPostalGiven: return Bit(kFieldLocality) | Bit(kFieldGiven);
+    case kBlockPhone: return Bit(kFieldPhone);
+    case kBlockEmail: return Bit(kFieldEmail);
+    case kBlockGivenBirth: return Bit(kFieldGiven) | Bit(kFieldBirth);
+    case kBlockDocument: return Bit(kFieldDocument);
+    case kBlockBirthPlace: return Bit(kFieldBirth) | Bit(kFieldLocality);
+    case kBlockGivenSurname: return Bit(kFieldGiven) | Bit(kFieldSurnames);
+  }
+  return 0;
+}
+
+std::size_t BlockingKeys(const PreparedRecord& r, std::span<std::uint64_t, 8> out,
+                         std::array<std::uint8_t, 8>* kinds) {
   std::size_t n = 0;
+  const auto add = [&](std::uint8_t kind, std::string_view a, std::string_view b) {
+    if (n == out.size()) return;
+    if (kinds != nullptr) (*kinds)[n] = kind;
+    out[n++] = KeyHash(kBlockKinds[kind], a, b);
+  };
   const PersonRecord& p = r.person;
   std::array<char, 12> year_buffer;
+  std::array<char, 12> birth_buffer;
   const std::string_view year =
       p.birth.empty() ? std::string_view() : Digits(p.birth.year, year_buffer);
+  const std::string_view birth =
+      r.birth_number == 0 ? std::string_view() : Digits(r.birth_number, birth_buffer);
   if (!year.empty()) {
-    if (!r.surname1_key.empty()) out[n++] = KeyHash(kBlockSurnameYear, r.surname1_key, year);
-    if (!r.surname2_key.empty() && r.surname2_key != r.surname1_key) {
-      out[n++] = KeyHash(kBlockSurnameYear, r.surname2_key, year);
-    }
+    if (!r.surname1_key.empty()) add(0, r.surname1_key, year);
+    if (!r.surname2_key.empty() && r.surname2_key != r.surname1_key) add(0, r.surname2_key, year);
   }
   const std::string_view place =
       !p.postal_code.empty() ? std::string_view(p.postal_code) : std::string_view(p.city);
   if (!place.empty() && r.given_first.size() >= 2) {
-    out[n++] = KeyHash(kBlockPostalGiven, place, std::string_view(r.given_first).substr(0, 2));
+    add(1, place, std::string_view(r.given_first).substr(0, 2));
   }
-  if (!p.phone.empty()) out[n++] = KeyHash(kBlockPhone, p.phone);
-  if (!p.email.empty()) out[n++] = KeyHash(kBlockEmail, p.email);
-  if (!r.given_key.empty() && r.birth_number != 0) {
-    std::array<char, 12> birth_buffer;
-    out[n++] = KeyHash(kBlockGivenBirth, r.given_key, Digits(r.birth_number, birth_buffer));
-  }
-  if (!p.document.empty()) out[n++] = KeyHash(kBlockDocument, p.document);
-  if (r.birth_number != 0 && !place.empty() && n < out.size()) {
-    std::array<char, 12> birth_buffer;
-    out[n++] = KeyHash(kBlockBirthPlace, place, Digits(r.birth_number, birth_buffer));
-  }
-  if (r.birth_number == 0 && !r.given_key.empty() && !r.surname1_key.empty() && n < out.size()) {
-    out[n++] = KeyHash(kBlockGivenSurname, r.given_key, r.surname1_key);
+  if (!p.phone.empty()) add(2, p.phone, {});
+  if (!p.email.empty()) add(3, p.email, {});
+  if (!r.given_key.empty() && !birth.empty()) add(4, r.given_key, birth);
+  if (!p.document.empty()) add(5, p.document, {});
+  if (!birth.empty() && !place.empty()) add(6, place, birth);
+  if (birth.empty() && !r.given_key.empty() && !r.surname1_key.empty()) {
+    add(7, r.given_key, r.surname1_key);
   }
   return n;
 }

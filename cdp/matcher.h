@@ -9,6 +9,7 @@
 // never made, whatever the score.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -135,7 +136,13 @@ class Matcher final : public RecordResolver {
   std::unique_ptr<Rep> rep_;
 };
 
-// The blocking keys of a record: 64-bit hashes of (key kind, key text); at most 8.
-std::size_t BlockingKeys(const PreparedRecord& record, std::span<std::uint64_t, 8> out);
+// The blocking keys of a record: 64-bit hashes of (key kind, key text); at most 8. When `kinds`
+// is not null, kinds[i] is the kind of out[i] (an index below kBlockingKeyKinds).
+inline constexpr std::size_t kBlockingKeyKinds = 8;
+std::size_t BlockingKeys(const PreparedRecord& record, std::span<std::uint64_t, 8> out,
+                         std::array<std::uint8_t, 8>* kinds = nullptr);
+// The fields a blocking key kind is made of (bit f for MatchField f): pairs sharing such a key
+// agree on them by construction, so `cdp train` leaves them out when it fits m on those pairs.
+std::uint16_t BlockingKeyFields(std::uint8_t kind);
 
 }  // namespace cdp

@@ -6,6 +6,7 @@
 #include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -82,34 +83,39 @@ Status ReadMessages(const std::vector<LabelledMessage>& messages, const Config& 
   return Status::Ok();
 }
 
-// Pairs of records sharing a blocking key (blocks above the matcher's cap are skipped, as the
-// matcher skips them), each pair once, at most `max_pairs`.
-std::vector<std::pair<std::uint32_t, std::uint32_t>> BlockedPairs(const TrainingSet& set,
-                                                                  std::size_t max_block_size,
-                                                                  std::size_t max_pairs,
-                                                                  StepProgress& progress) {
-  absl::flat_hash_map<std::uint64_t, std::vector<std::uint32_t>> blocks;
+// Pairs of records sharing a blocking key, by key kind (blocks above the matcher's cap are
+// skipped, as the matcher skips them), each pair once per kind, at most `max_pairs` in all.
+using PairList = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+std::array<PairList, kBlockingKeyKinds> BlockedPairs(const TrainingSet& set,
+                                                     std::size_t max_block_size,
+                                                     std::size_t max_pairs,
+                                                     StepProgress& progress) {
+  std::array<absl::flat_hash_map<std::uint64_t, std::vector<std::uint32_t>>, kBlockingKeyKinds>
+      blocks;
   for (std::size_t i = 0; i < set.records.size(); ++i) {
     std::array<std::uint64_t, 8> keys{};
-    const std::size_t n = BlockingKeys(set.records[i], keys);
+    std::array<std::uint8_t, 8> kinds{};
+    const std::size_t n = BlockingKeys(set.records[i], keys, &kinds);
     for (std::size_t k = 0; k < n; ++k) {
-      blocks[keys[k]].push_back(static_cast<std::uint32_t>(i));
+      blocks[kinds[k]][keys[k]].push_back(static_cast<std::uint32_t>(i));
     }
     progress.Update("indexing records", i + 1, set.records.size());
   }
-  absl::flat_hash_set<std::uint64_t> seen;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
-  std::size_t done = 0;
-  for (const auto& [key, members] : blocks) {
-    ++done;
-    if (members.size() < 2 || members.size() > max_block_size) continue;
-    for (std::size_t i = 0; i < members.size() && pairs.size() < max_pairs; ++i) {
-      for (std::size_t j = i + 1; j < members.size() && pairs.size() < max_pairs; ++j) {
-        const std::uint64_t id = (std::uint64_t{members[i]} << 32) | members[j];
-        if (seen.insert(id).second) pairs.emplace_back(members[i], members[j]);
+  std::array<PairList, kBlockingKeyKinds> pairs;
+  const std::size_t per_kind = std::max<std::size_t>(1, max_pairs / kBlockingKeyKinds);
+  for (std::size_t kind = 0; kind < kBlockingKeyKinds; ++kind) {
+    absl::flat_hash_set<std::uint64_t> seen;
+    PairList& out = pairs[kind];
+    for (const auto& [key, members] : blocks[kind]) {
+      if (members.size() < 2 || members.size() > max_block_size) continue;
+      for (std::size_t i = 0; i < members.size() && out.size() < per_kind; ++i) {
+        for (std::size_t j = i + 1; j < members.size() && out.size() < per_kind; ++j) {
+          const std::uint64_t id = (std::uint64_t{members[i]} << 32) | members[j];
+          if (seen.insert(id).second) out.emplace_back(members[i], members[j]);
+        }
       }
     }
-    progress.Update("blocking", done, blocks.size());
+    progress.Update("blocking", kind + 1, kBlockingKeyKinds);
   }
   return pairs;
 }
@@ -199,17 +205,10 @@ int RunTrain(const TrainOptions& options) {
   }
 
   StepProgress progress(options.progress);
-  const std::vector<std::pair<std::uint32_t, std::uint32_t>> blocked =
+  const std::array<PairList, kBlockingKeyKinds> blocked =
       BlockedPairs(set, options.config.matching.max_block_size, options.max_pairs, progress);
-  std::vector<ComparisonVector> blocked_vectors;
-  blocked_vectors.reserve(blocked.size());
-  std::size_t same_profile = 0;
-  for (std::size_t i = 0; i < blocked.size(); ++i) {
-    const auto [a, b] = blocked[i];
-    blocked_vectors.push_back(CompareRecords(set.records[a], set.records[b]));
-    if (set.graph && set.graph->SameProfile(set.nodes[a], set.nodes[b])) ++same_profile;
-    progress.Update("comparing blocked pairs", i + 1, blocked.size());
-  }
+
+  // u from random pairs (nearly all non-matches).
   std::vector<ComparisonVector> random_vectors;
   random_vectors.reserve(options.random_pairs);
   std::mt19937_64 rng(options.seed);
@@ -221,8 +220,6 @@ int RunTrain(const TrainOptions& options) {
     random_vectors.push_back(CompareRecords(set.records[a], set.records[b]));
     progress.Update("comparing random pairs", i + 1, options.random_pairs);
   }
-
-  // u from random pairs, then m and the prior by EM on the blocked pairs.
   MatchModel model = MatchModel::Defaults();
   std::uint32_t previous_version = 0;
   if (store) {
@@ -231,36 +228,112 @@ int RunTrain(const TrainOptions& options) {
     previous_version = stored->version;
   }
   EstimateU(random_vectors, &model);
-  EmOptions em;
-  em.max_iterations = 200;
-  em.update_u = true;
-  const EmResult fit = FitEm(blocked_vectors, em, &model, [&](int it) {
-    progress.Update("EM iteration", static_cast<std::size_t>(it),
-                    static_cast<std::size_t>(em.max_iterations));
-  });
+
+  // m by EM on the pairs of each blocking key kind, leaving out the fields the key is made of
+  // (those pairs agree on them by construction); each field's m is the average over the kinds
+  // that do not block on it, weighted by their expected matches.
+  std::array<std::array<double, kMaxMatchLevels>, kMatchFieldCount> m_sum{};
+  std::array<double, kMatchFieldCount> m_weight{};
+  absl::flat_hash_set<std::uint64_t> all_pairs;
+  std::vector<ComparisonVector> all_vectors;
+  std::size_t same_profile = 0;
+  int iterations = 0;
+  std::size_t kinds_fitted = 0;
+  for (std::size_t kind = 0; kind < kBlockingKeyKinds; ++kind) {
+    const std::uint16_t blocked_fields = BlockingKeyFields(static_cast<std::uint8_t>(kind));
+    std::vector<ComparisonVector> vectors;
+    vectors.reserve(blocked[kind].size());
+    for (const auto& [a, b] : blocked[kind]) {
+      const ComparisonVector v = CompareRecords(set.records[a], set.records[b]);
+      if (all_pairs.insert((std::uint64_t{a} << 32) | b).second) {
+        all_vectors.push_back(v);
+        if (set.graph && set.graph->SameProfile(set.nodes[a], set.nodes[b])) ++same_profile;
+      }
+      ComparisonVector masked = v;
+      for (std::uint8_t f = 0; f < kMatchFieldCount; ++f) {
+        if (blocked_fields & (1u << f)) masked.level[f] = kLevelMissing;
+      }
+      vectors.push_back(masked);
+    }
+    progress.Update("comparing blocked pairs", kind + 1, kBlockingKeyKinds);
+    if (vectors.size() < 100) continue;
+    MatchModel fitted = model;
+    fitted.prior = 0.1;
+    EmOptions em;
+    em.max_iterations = 200;
+    const EmResult fit = FitEm(vectors, em, &fitted);
+    iterations += fit.iterations;
+    ++kinds_fitted;
+    const double matches = fit.prior * static_cast<double>(vectors.size());
+    for (std::uint8_t f = 0; f < kMatchFieldCount; ++f) {
+      if (blocked_fields & (1u << f)) continue;
+      for (std::size_t l = 0; l < kMatchFieldLevels[f]; ++l)
+        m_sum[f][l] += matches * fitted.m[f][l];
+      m_weight[f] += matches;
+    }
+  }
+  for (std::uint8_t f = 0; f < kMatchFieldCount; ++f) {
+    if (m_weight[f] <= 0) continue;  // no kind could estimate it: keep the default
+    for (std::size_t l = 0; l < kMatchFieldLevels[f]; ++l) {
+      model.m[f][l] = std::max(m_sum[f][l] / m_weight[f], 1e-6);
+    }
+    double total = 0;
+    for (std::size_t l = 0; l < kMatchFieldLevels[f]; ++l) total += model.m[f][l];
+    for (std::size_t l = 0; l < kMatchFieldLevels[f]; ++l) model.m[f][l] /= total;
+  }
   progress.Finish();
-  // The prior from deterministic links where the store has enough of them: the share of
-  // blocked pairs whose records already share a profile.
-  const char* prior_source = "EM";
+  if (all_vectors.empty()) {
+    return close_and(fail(FailedPreconditionError("no two records share a blocking key")));
+  }
+
+  // The prior: the chance that two records picked at random are the same person. The
+  // expected matches among the blocked pairs (nearly every match shares some key) over all
+  // pairs; from deterministic links when the store has enough of them.
+  const double n = static_cast<double>(set.records.size());
+  const double all = n * (n - 1) / 2;
+  // EM on the prior alone over all pairs, taking the pairs that share no key as non-matches:
+  // prior = (sum of the blocked pairs' match posteriors under that prior) / all pairs.
+  std::vector<double> log_ratios;
+  log_ratios.reserve(all_vectors.size());
+  for (const ComparisonVector& v : all_vectors) {
+    double log_ratio = 0;
+    for (std::uint8_t f = 0; f < kMatchFieldCount; ++f) {
+      const std::uint8_t l = v.level[f];
+      if (l == kLevelMissing) continue;
+      log_ratio += std::log(std::max(model.m[f][l], 1e-9) / std::max(model.u[f][l], 1e-9));
+    }
+    log_ratios.push_back(log_ratio);
+  }
+  double prior = std::min(0.5, static_cast<double>(all_vectors.size()) / all);
+  double expected_matches = 0;
+  for (int it = 0; it < 100; ++it) {
+    expected_matches = 0;
+    const double prior_log_odds = std::log(prior / (1 - prior));
+    for (double r : log_ratios) expected_matches += 1.0 / (1.0 + std::exp(-(r + prior_log_odds)));
+    const double next = std::clamp(expected_matches / all, 1e-12, 0.5);
+    if (std::abs(next - prior) < prior * 1e-6) break;
+    prior = next;
+  }
+  const char* prior_source = "EM on the blocked pairs";
   constexpr std::size_t kMinLinkedPairs = 1000;
   if (same_profile >= kMinLinkedPairs) {
-    model.prior =
-        std::clamp(static_cast<double>(same_profile) / static_cast<double>(blocked_vectors.size()),
-                   1e-6, 1 - 1e-6);
+    expected_matches = static_cast<double>(same_profile);
     prior_source = "deterministic links";
   }
+  model.prior = std::clamp(expected_matches / all, 1e-12, 0.5);
+  const EmResult fit{iterations, kinds_fitted > 0, expected_matches};
+  const std::size_t blocked_count = all_vectors.size();
   model.version = previous_version + 1;
   if (Status s = model.Validate(); !s.ok()) return close_and(fail(s));
 
   PrintModel(model);
   const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   std::printf(
-      "cdp train: %zu records (%zu messages skipped), %zu blocked pairs, %zu random pairs, EM %s "
-      "after %d iterations (share of matches %.6f), %zu blocked pairs already linked; prior from "
-      "%s; %.1f s\n",
-      set.records.size(), set.skipped, blocked_vectors.size(), random_vectors.size(),
-      fit.converged ? "converged" : "stopped", fit.iterations, fit.prior, same_profile,
-      prior_source, seconds);
+      "cdp train: %zu records (%zu messages skipped), %zu blocked pairs, %zu random pairs, EM on "
+      "%zu key kinds (%d iterations in all), %.0f expected matches, %zu blocked pairs already "
+      "linked; prior from %s; %.1f s\n",
+      set.records.size(), set.skipped, blocked_count, random_vectors.size(), kinds_fitted,
+      fit.iterations, fit.prior, same_profile, prior_source, seconds);
   if (!store || options.dry_run) {
     std::printf("cdp train: model version %u not stored%s\n", model.version,
                 options.dry_run ? " (--dry-run)" : " (no --data)");

@@ -423,5 +423,45 @@ TEST_F(ProfilesE2eTest, TheReviewQueueDecidesPossibleMatchesDurably) {
   EXPECT_EQ(Call("POST", "/v1/review/" + id, "ak_test", R"({"decision":"match"})").status, 409);
 }
 
+TEST_F(ProfilesE2eTest, TrainStoresAModelTheServerLoads) {
+  Start();
+  // 400 office records of 200 people (two each, one with a street typo): enough pairs sharing
+  // blocking keys to fit on.
+  const char* const given[] = {"Ana", "Luis", "Pedro", "Carmen", "Jorge", "Elena", "Pablo", "Rosa"};
+  const char* const surnames[] = {"Garcia", "Ruiz", "Ortega", "Navarro", "Molina"};
+  std::string batch = R"({"batch":[)";
+  for (int i = 0; i < 400; ++i) {
+    const int person = i / 2;
+    if (i > 0) batch += ',';
+    batch += R"({"type":"identify","messageId":"t)" + std::to_string(i) + R"(","anonymousId":"ta)" +
+             std::to_string(i) + R"(","traits":{"firstName":")" + given[person % 8] +
+             R"(","lastName":")" + surnames[person % 5] + " " + surnames[(person / 5) % 5] +
+             R"(","birthday":")" + std::to_string(1940 + person % 50) + "-0" +
+             std::to_string(1 + person % 9) + R"(-1)" + std::to_string(person % 10) +
+             R"(","address":{"street":"Calle )" + (i % 2 ? "Mayr " : "Mayor ") +
+             std::to_string(person) + R"(","postalCode":"280)" + std::to_string(10 + person % 40) +
+             R"("}}})";
+  }
+  batch += "]}";
+  Ingest(batch);
+  Stop();
+  std::string output;
+  auto code = RunCdp({"train", "--data", data_, "--config", config_, "--no-progress"}, &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << output;
+  EXPECT_NE(output.find("model version 1 stored"), std::string::npos) << output;
+  EXPECT_NE(output.find("birth_date exact"), std::string::npos) << output;
+  // A server holding the data directory makes train refuse it; a stopped one loads the model.
+  Start();
+  code = RunCdp({"train", "--data", data_, "--no-progress"}, &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1) << output;
+  Stop();
+  code = RunCdp({"train", "--data", data_, "--dry-run", "--no-progress"}, &output);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << output;
+  EXPECT_NE(output.find("model version 2 not stored (--dry-run)"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace cdp::testing
