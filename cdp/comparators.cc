@@ -179,7 +179,8 @@ JaroFraction BitParallelJaro(std::string_view shorter, std::string_view longer,
                              std::size_t window) {
   const PatternMasks masks(shorter, longer);
   const std::size_t n = shorter.size();
-  std::array<char, kWordBits> longer_matches;
+  // One spare slot: the branch-free loop writes one past the last match.
+  std::array<char, kWordBits + 1> longer_matches;
   // Bits of `shorter` still free; candidates never include bits past its end.
   std::uint64_t unmatched = ~std::uint64_t{0};
   std::size_t m = 0;

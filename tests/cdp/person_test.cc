@@ -415,12 +415,16 @@ TEST(PersonRecordTest, EncodeCutsAndCleansFieldsOverTheirCaps) {
 }
 
 TEST(PersonRecordTest, BuiltRecordsRoundTrip) {
+  // PersonFields holds views: the strings they view must outlive it.
+  const std::string street(60, 'x');
+  const std::string email = std::string(60, 'e') + "@correo.es";
+  const std::string document(40, '7');
   PersonFields fields;
   fields.full_name = "maria de los angeles fernandez de cordoba y san martin";
   fields.birthday = "29/02/1980";
-  fields.street = std::string(60, 'x');
-  fields.email = std::string(60, 'e') + "@correo.es";
-  fields.document = std::string(40, '7');
+  fields.street = street;
+  fields.email = email;
+  fields.document = document;
   fields.gender = "mujer";
   const auto record = BuildPersonRecord(fields);
   ASSERT_TRUE(record.has_value());
