@@ -438,6 +438,9 @@ double ScoreComparison(const MatchModel& model, const ComparisonVector& vector,
   for (std::uint8_t f = 0; f < kMatchFieldCount; ++f) {
     const std::uint8_t level = vector.level[f];
     double w = model.LevelWeight(f, level);
+    // The postal code or city of an identical street line says nothing more: the two are one
+    // address (counting both would count it twice).
+    if (f == kFieldLocality && w > 0 && vector.level[kFieldStreet] == 0) w = 0;
     // Agreeing on a rare name says more than agreeing on "maria garcia".
     if (frequencies != nullptr && level == 0 && (f == kFieldGiven || f == kFieldSurnames)) {
       const double tf = f == kFieldGiven ? frequencies->GivenFrequency(a.given_hash)

@@ -109,7 +109,8 @@ struct MatchModel {
 };
 
 // The total weight of a comparison (prior + field weights, names adjusted by their frequency
-// when `frequencies` is given) and, when `evidence` is not null, the waterfall.
+// when `frequencies` is given; an agreeing locality adds nothing to an identical street line,
+// the two being one address) and, when `evidence` is not null, the waterfall.
 double ScoreComparison(const MatchModel& model, const ComparisonVector& vector,
                        const PreparedRecord& a, const NameFrequencies* frequencies,
                        MatchEvidence* evidence);

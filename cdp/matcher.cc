@@ -375,14 +375,21 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
   for (std::size_t i = 0; i < scored.size(); ++i) {
     const Scored& s = scored[i];
     if (graph.SameProfile(node, s.profile_node)) continue;
+    // A link needs corroboration beyond the names and (with given_must_agree) given names
+    // that do not disagree outright; otherwise it goes to review.
     std::size_t corroborating = 0;
+    bool given_disagrees = false;
     for (const FieldContribution& f : s.evidence.fields) {
       if (f.field != kFieldGiven && f.field != kFieldSurnames && f.field != kFieldGender &&
           f.weight > 0) {
         ++corroborating;
       }
+      if (f.field == kFieldGiven && f.level + 1 == kMatchFieldLevels[kFieldGiven]) {
+        given_disagrees = true;
+      }
     }
     if (i == 0 && s.score >= r.options.link_threshold &&
+        (!given_disagrees || !r.options.given_must_agree) &&
         corroborating >= r.options.min_corroborating_fields) {
       if (graph.LinkNodes(node, s.best_node, LinkRule::kProbabilistic, event.timestamp,
                           event.message_id, sequence, &s.evidence)) {

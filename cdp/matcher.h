@@ -42,6 +42,11 @@ struct MatcherOptions {
   // weight: birth date, address, phone, e-mail, document): a name alone, however rare, goes
   // to review instead, since namesakes exist.
   std::size_t min_corroborating_fields = 1;
+  // A record whose given names disagree outright with every record of the profile is not
+  // linked (it may go to review): in a population of Spanish households, a sibling, parent or
+  // child shares the surnames, the address and the phone, and the given name tells them
+  // apart. Data sets whose errors replace given names (FEBRL) do better without it.
+  bool given_must_agree = true;
   // Most review items one record may create.
   std::size_t max_reviews_per_record = 2;
   // Two profiles whose person records all disagree on who they are (names, birth date,

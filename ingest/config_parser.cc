@@ -192,10 +192,10 @@ Result<MatcherOptions> ParseMatching(dom::element value) {
   MatcherOptions options;
   for (auto [name, field] : object) {
     const std::string where = "matching." + std::string(name);
-    if (name == "enabled") {
-      bool enabled = false;
-      if (auto e = field.get_bool().get(enabled); e) return JsonError(where, e);
-      options.enabled = enabled;
+    if (name == "enabled" || name == "given_must_agree") {
+      bool flag = false;
+      if (auto e = field.get_bool().get(flag); e) return JsonError(where, e);
+      (name == "enabled" ? options.enabled : options.given_must_agree) = flag;
       continue;
     }
     double* threshold = name == "link_threshold"            ? &options.link_threshold

@@ -189,6 +189,30 @@ TEST_F(MatcherTest, ASharedEmailNeverGluesTwoClearlyDifferentPeople) {
   EXPECT_TRUE(graph_.SameProfile(her_record, email));
 }
 
+TEST_F(MatcherTest, ASiblingSharingSurnamesAddressAndPhoneIsNotLinked) {
+  PersonRecord sister = Maria();
+  sister.phone = "+34915550000";
+  PersonRecord brother = sister;
+  brother.given = "jorge";
+  brother.birth = BirthDate{1980, 2, 3};  // the same year
+  brother.gender = Gender::kUnknown;
+  Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, sister, 1));
+  Apply(MakeEvent("m2", {Id(kAnonymousId, "a2")}, brother, 2));
+  EXPECT_NE(ProfileOf("a1"), ProfileOf("a2"));
+  EXPECT_EQ(matcher_.Stats().links, 0u);
+  EXPECT_EQ(matcher_.Stats().reviews_pending, 1u);  // a person may still decide
+
+  // Where given names are often corrupted (FEBRL), the rule can be turned off.
+  MatcherOptions options = Options();
+  options.given_must_agree = false;
+  IdentityGraph graph(IdentityConfig::Defaults());
+  Matcher matcher(options, MatchModel::Defaults());
+  graph.SetRecordResolver(&matcher);
+  graph.ApplyEvent(MakeEvent("m1", {Id(kAnonymousId, "a1")}, sister, 1), 1);
+  graph.ApplyEvent(MakeEvent("m2", {Id(kAnonymousId, "a2")}, brother, 2), 2);
+  EXPECT_EQ(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a2"));
+}
+
 TEST_F(MatcherTest, AnOversizedBlockIsNotUsed) {
   // 150 people sharing one landline (a residence): the phone block is capped.
   const char* const given[] = {"ana",   "luis",  "pedro", "carmen", "jorge",
