@@ -260,43 +260,23 @@ void ProfileService::HandleSplit(HttpRequest&& request, Responder respond) {
 
   // The split runs on the writer thread so that it is ordered with event writes and its graph
   // changes are written before the answer.
-  struct Job {
-    std::uint64_t profile;
-    std::vector<Identifier> identifiers;
-    Result<SplitOutcome> outcome = InternalError("not run");
-  };
-  auto job = std::make_shared<Job>(Job{*id, std::move(identifiers)});
   auto shared_respond = std::make_shared<Responder>(std::move(respond));
-  const bool sync = sync_;
-  Status queued = writer_->SubmitTask(
-      [this, job, sync](EventStore& store) -> Status {
-        GraphDelta delta;
-        // Read before the graph lock: commits take the store's lock, then the graph's.
-        const std::uint64_t after_sequence = store.LastSequence();
-        job->outcome = identity_->Write(
-            [&](IdentityGraph& g) {
-              return g.Split(job->profile, job->identifiers, SystemClock::Default().Now(),
-                             after_sequence);
-            },
-            &delta);
-        if (!job->outcome.ok() || delta.empty()) return Status::Ok();
-        Status written = store.CommitGraph(delta, CommitOptions{sync, nullptr});
-        if (!written.ok()) {
-          identity_->Abandon();
-          job->outcome = written;
-        }
-        return written;
+  const std::uint64_t profile = *id;
+  RunGraphChange<SplitOutcome>(
+      [profile, identifiers = std::move(identifiers)](IdentityGraph& g, Matcher*,
+                                                      std::uint64_t after_sequence) {
+        return g.Split(profile, identifiers, SystemClock::Default().Now(), after_sequence);
       },
-      [this, job, shared_respond](const Status&) {
-        if (!job->outcome.ok()) return (*shared_respond)(ErrorResponse(job->outcome.status()));
+      [this, shared_respond](const Result<SplitOutcome>& outcome) {
+        if (!outcome.ok()) return (*shared_respond)(ErrorResponse(outcome.status()));
         // {"original": kept, "created": the new profile}; when the moved identifiers share no
         // link among themselves they form several new profiles: the others in "also_created".
         JsonWriter w;
         w.BeginObject();
-        auto kept = RenderProfile(job->outcome->kept);
+        auto kept = RenderProfile(outcome->kept);
         if (!kept.ok()) return (*shared_respond)(ErrorResponse(kept.status()));
         w.Key("original").Raw(*kept);
-        const std::vector<std::uint64_t>& created = job->outcome->split_off;
+        const std::vector<std::uint64_t>& created = outcome->split_off;
         for (std::size_t i = 0; i < created.size(); ++i) {
           auto rendered = RenderProfile(created[i]);
           if (!rendered.ok()) return (*shared_respond)(ErrorResponse(rendered.status()));
@@ -311,7 +291,37 @@ void ProfileService::HandleSplit(HttpRequest&& request, Responder respond) {
         w.EndObject();
         (*shared_respond)(JsonResponse(w.Release()));
       });
-  if (!queued.ok()) (*shared_respond)(ErrorResponse(queued));
+}
+
+template <typename Outcome>
+void ProfileService::RunGraphChange(
+    std::function<Result<Outcome>(IdentityGraph&, Matcher*, std::uint64_t)> change,
+    std::function<void(const Result<Outcome>&)> done) {
+  struct Job {
+    std::function<Result<Outcome>(IdentityGraph&, Matcher*, std::uint64_t)> change;
+    std::function<void(const Result<Outcome>&)> done;
+    Result<Outcome> outcome = InternalError("not run");
+  };
+  auto job = std::make_shared<Job>(Job{std::move(change), std::move(done)});
+  const bool sync = sync_;
+  Status queued = writer_->SubmitTask(
+      [this, job, sync](EventStore& store) -> Status {
+        GraphDelta delta;
+        // Read before the graph lock: commits take the store's lock, then the graph's.
+        const std::uint64_t after_sequence = store.LastSequence();
+        job->outcome = identity_->WriteMatch(
+            [&](IdentityGraph& g, Matcher* m) { return job->change(g, m, after_sequence); },
+            &delta);
+        if (!job->outcome.ok() || delta.empty()) return Status::Ok();
+        Status written = store.CommitGraph(delta, CommitOptions{sync, nullptr});
+        if (!written.ok()) {
+          identity_->Abandon();
+          job->outcome = written;
+        }
+        return written;
+      },
+      [job](const Status&) { job->done(job->outcome); });
+  if (!queued.ok()) job->done(queued);
 }
 
 void ProfileService::HandleReviewList(HttpRequest&& request, Responder respond) const {
@@ -365,47 +375,27 @@ void ProfileService::HandleReviewDecide(HttpRequest&& request, Responder respond
 
   // Decided on the writer thread, like a split: ordered with event writes, written before the
   // answer.
-  struct Job {
-    std::uint32_t id;
-    ReviewDecision decision;
-    Result<ReviewOutcome> outcome = InternalError("not run");
-  };
-  auto job = std::make_shared<Job>(
-      Job{*id, *decision ? ReviewDecision::kMatch : ReviewDecision::kNoMatch});
+  const std::uint32_t review = *id;
+  const ReviewDecision choice = *decision ? ReviewDecision::kMatch : ReviewDecision::kNoMatch;
   auto shared_respond = std::make_shared<Responder>(std::move(respond));
-  const bool sync = sync_;
-  Status queued = writer_->SubmitTask(
-      [this, job, sync](EventStore& store) -> Status {
-        GraphDelta delta;
-        const std::uint64_t after_sequence = store.LastSequence();
-        job->outcome = identity_->WriteMatch(
-            [&](IdentityGraph& g, Matcher* m) -> Result<ReviewOutcome> {
-              if (m == nullptr) return NotFoundError("no such review item");
-              return m->Decide(g, job->id, job->decision, SystemClock::Default().Now(),
-                               after_sequence);
-            },
-            &delta);
-        if (!job->outcome.ok() || delta.empty()) return Status::Ok();
-        Status written = store.CommitGraph(delta, CommitOptions{sync, nullptr});
-        if (!written.ok()) {
-          identity_->Abandon();
-          job->outcome = written;
-        }
-        return written;
+  RunGraphChange<ReviewOutcome>(
+      [review, choice](IdentityGraph& g, Matcher* m,
+                       std::uint64_t after_sequence) -> Result<ReviewOutcome> {
+        if (m == nullptr) return NotFoundError("no such review item");
+        return m->Decide(g, review, choice, SystemClock::Default().Now(), after_sequence);
       },
-      [job, shared_respond](const Status&) {
-        if (!job->outcome.ok()) return (*shared_respond)(ErrorResponse(job->outcome.status()));
+      [review, choice, shared_respond](const Result<ReviewOutcome>& outcome) {
+        if (!outcome.ok()) return (*shared_respond)(ErrorResponse(outcome.status()));
         JsonWriter w;
         w.BeginObject();
-        w.Key("id").String(FormatReviewId(job->id));
-        w.Key("decision").String(job->decision == ReviewDecision::kMatch ? "match" : "no_match");
-        if (job->decision == ReviewDecision::kMatch) {
-          w.Key("profile_id").String(FormatProfileId(job->outcome->profile));
+        w.Key("id").String(FormatReviewId(review));
+        w.Key("decision").String(choice == ReviewDecision::kMatch ? "match" : "no_match");
+        if (choice == ReviewDecision::kMatch) {
+          w.Key("profile_id").String(FormatProfileId(outcome->profile));
         }
         w.EndObject();
         (*shared_respond)(JsonResponse(w.Release()));
       });
-  if (!queued.ok()) (*shared_respond)(ErrorResponse(queued));
 }
 
 }  // namespace cdp::api

@@ -3,6 +3,7 @@
 // GET /v1/review and POST /v1/review/{id}.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,15 @@ class ProfileService {
   void HandleSplit(HttpRequest&& request, Responder respond);
   void HandleReviewList(HttpRequest&& request, Responder respond) const;
   void HandleReviewDecide(HttpRequest&& request, Responder respond);
+
+  // Runs `change` on the writer thread, so that it is ordered with event writes, and writes the
+  // graph changes it made before calling `done` with its outcome there (an error when the
+  // write failed; the graph is then reloaded). `done` is called once, also when the task
+  // cannot be queued. Defined in the .cc (its only user).
+  template <typename Outcome>
+  void RunGraphChange(
+      std::function<Result<Outcome>(IdentityGraph&, Matcher*, std::uint64_t)> change,
+      std::function<void(const Result<Outcome>&)> done);
 
   const IdentityConfig config_;
   IdentityService* identity_;
