@@ -321,8 +321,6 @@ int RunTrain(const TrainOptions& options) {
     prior_source = "deterministic links";
   }
   model.prior = std::clamp(expected_matches / all, 1e-12, 0.5);
-  const EmResult fit{iterations, kinds_fitted > 0, expected_matches};
-  const std::size_t blocked_count = all_vectors.size();
   model.version = previous_version + 1;
   if (Status s = model.Validate(); !s.ok()) return close_and(fail(s));
 
@@ -332,8 +330,8 @@ int RunTrain(const TrainOptions& options) {
       "cdp train: %zu records (%zu messages skipped), %zu blocked pairs, %zu random pairs, EM on "
       "%zu key kinds (%d iterations in all), %.0f expected matches, %zu blocked pairs already "
       "linked; prior from %s; %.1f s\n",
-      set.records.size(), set.skipped, blocked_count, random_vectors.size(), kinds_fitted,
-      fit.iterations, fit.prior, same_profile, prior_source, seconds);
+      set.records.size(), set.skipped, all_vectors.size(), random_vectors.size(), kinds_fitted,
+      iterations, expected_matches, same_profile, prior_source, seconds);
   if (!store || options.dry_run) {
     std::printf("cdp train: model version %u not stored%s\n", model.version,
                 options.dry_run ? " (--dry-run)" : " (no --data)");
