@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "tools/linkage_csv.h"
+
 namespace cdp::tools {
 
 // Pair counts of a clustering against the truth, from the contingency table (sums of
@@ -46,6 +48,18 @@ PairwiseCounts ComputePairwise(std::span<const std::uint32_t> truth,
 std::vector<std::pair<std::uint32_t, std::uint32_t>> CrossPairs(
     std::span<const std::uint32_t> outer, std::span<const std::uint32_t> inner, std::size_t cap,
     std::uint64_t seed, std::uint64_t* total);
+
+// Labels each record by what the messages alone can join, whatever the server does: two records
+// of the same `entity` share a label when a chain of records of that entity joins them, each
+// sharing with the next an equal `userId`, `context.device.id`, `traits.email` (lower-cased),
+// `traits.phone` (its last 9 digits, when it has at least 9), `traits.nationalId` (only
+// [0-9A-Za-z] kept, upper-cased, and a valid DNI/NIE), `traits.documentId`, or the same first
+// given name (`firstName`, else the first word of `name`; accents removed, lower case) with the
+// same `birthday`. Records of different entities never share a label, whatever values they
+// share; a message that is not a JSON object is alone. A label is the index of one record of
+// the component. The pairs within labels bound the recall a matcher can reach on these records.
+// REQUIRES: messages.size() < 2^32.
+std::vector<std::uint32_t> LinkableComponents(std::span<const LabelledMessage> messages);
 
 struct EvalOptions {
   // "http://HOST:PORT" (an optional path prefix is kept); plain HTTP only.

@@ -1,9 +1,10 @@
-// Pairwise precision, recall and F1 from the contingency table, and the sampling of wrong pairs
-// for the per-field report.
+// Pairwise precision, recall and F1 from the contingency table, the sampling of wrong pairs for
+// the per-field report, and the linkable components that bound the recall.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "tools/eval.h"
@@ -136,6 +137,121 @@ TEST(CrossPairsTest, NoWrongPairs) {
   EXPECT_EQ(total, 0u);
   EXPECT_TRUE(CrossPairs({}, {}, 10, 1, &total).empty());
   EXPECT_EQ(total, 0u);
+}
+
+struct LinkableCase {
+  const char* name;
+  // (entity, message) per record.
+  std::vector<std::pair<std::string, std::string>> records;
+  // Equal values: the same linkable component.
+  std::vector<std::uint32_t> expected;
+};
+
+class LinkableComponentsTest : public ::testing::TestWithParam<LinkableCase> {};
+
+TEST_P(LinkableComponentsTest, JoinsRecordsOfOneEntityThatShareEvidence) {
+  const LinkableCase& c = GetParam();
+  std::vector<LabelledMessage> messages;
+  for (std::size_t i = 0; i < c.records.size(); ++i) {
+    messages.push_back(
+        LabelledMessage{"e" + std::to_string(i), c.records[i].first, c.records[i].second});
+  }
+  const std::vector<std::uint32_t> labels = LinkableComponents(messages);
+  ASSERT_EQ(labels.size(), c.expected.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    for (std::size_t j = i + 1; j < labels.size(); ++j) {
+      EXPECT_EQ(labels[i] == labels[j], c.expected[i] == c.expected[j])
+          << "records " << i << " and " << j;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LinkableComponentsTest,
+    ::testing::Values(
+        // E-mail addresses compare lower-cased.
+        LinkableCase{"SharedEmailJoins",
+                     {{"p", R"({"traits":{"email":"Ana.Gil@example.es"}})"},
+                      {"p", R"({"traits":{"email":"ana.gil@example.es","name":"Ana"}})"},
+                      {"p", R"({"traits":{"email":"ana@example.es"}})"}},
+                     {0, 0, 1}},
+        // The last 9 digits; a number of fewer digits is not evidence.
+        LinkableCase{"PhoneFormatsJoin",
+                     {{"p", R"({"traits":{"phone":"+34 612 345 678"}})"},
+                      {"p", R"({"traits":{"phone":"612345678"}})"},
+                      {"p", R"({"traits":{"phone":"0034-612-34-56-78"}})"},
+                      {"p", R"({"traits":{"phone":"612 345"}})"},
+                      {"p", R"({"traits":{"phone":"612345"}})"}},
+                     {0, 0, 0, 1, 2}},
+        // Separators and case are dropped before the check letter is verified; an id that
+        // fails it (a typo) links nothing, even when repeated.
+        LinkableCase{"InvalidNationalIdDoesNotJoin",
+                     {{"p", R"({"traits":{"nationalId":"12.345.678-z"}})"},
+                      {"p", R"({"traits":{"nationalId":"12345678Z"}})"},
+                      {"p", R"({"traits":{"nationalId":"12345679Z"}})"},
+                      {"p", R"({"traits":{"nationalId":"12345679Z"}})"},
+                      {"p", R"({"traits":{"nationalId":"x1234567l"}})"},
+                      {"p", R"({"traits":{"nationalId":"X-1234567-L"}})"},
+                      {"p", R"({"traits":{"nationalId":"X1234567Z"}})"},
+                      {"p", R"({"traits":{"nationalId":"X1234567Z"}})"}},
+                     {0, 0, 1, 2, 3, 3, 4, 5}},
+        // A value shared by two people (a household e-mail) never joins them.
+        LinkableCase{"SameValueAcrossEntitiesDoesNotJoin",
+                     {{"p", R"({"traits":{"email":"casa@example.es"}})"},
+                      {"q", R"({"traits":{"email":"casa@example.es"}})"},
+                      {"p", R"({"traits":{"email":"casa@example.es"}})"},
+                      {"q", R"({"userId":"u7"})"}},
+                     {0, 1, 0, 2}},
+        // The first given name folded (from firstName, else the first word of name) with the
+        // same birthday; neither alone.
+        LinkableCase{"FirstNameAndBirthdayJoin",
+                     {{"p", R"({"traits":{"firstName":"MIGUEL ÁNGEL","birthday":"2005-07-07"}})"},
+                      {"p", R"({"traits":{"name":"Miguel García","birthday":"2005-07-07"}})"},
+                      {"p", R"({"traits":{"name":"Miguel García","birthday":"2005-07-08"}})"},
+                      {"p", R"({"traits":{"firstName":"Miguel","lastName":"García"}})"},
+                      {"p", R"({"traits":{"firstName":"Ángel","birthday":"2005-07-07"}})"}},
+                     {0, 0, 1, 2, 3}},
+        // A-B share an e-mail, B-C a device: A and C join though they share nothing.
+        LinkableCase{
+            "ChainJoins",
+            {{"p", R"({"userId":"u1","traits":{"email":"a@example.es"}})"},
+             {"p", R"({"context":{"device":{"id":"d1"}},"traits":{"email":"a@example.es"}})"},
+             {"p", R"({"context":{"device":{"id":"d1"}},"traits":{"phone":"600111222"}})"},
+             {"p", R"({"traits":{"phone":"600111333"}})"}},
+            {0, 0, 0, 1}},
+        LinkableCase{"OtherIdentifiersJoin",
+                     {{"p", R"({"userId":"u1"})"},
+                      {"p", R"({"userId":"u1"})"},
+                      {"p", R"({"traits":{"documentId":"PA123456"}})"},
+                      {"p", R"({"traits":{"documentId":"PA123456"}})"},
+                      {"p", R"({"context":{"device":{"id":"d9"}}})"},
+                      {"p", R"({"context":{"device":{"id":"d9"}}})"}},
+                     {0, 0, 1, 1, 2, 2}},
+        // Empty values, other traits, malformed messages: no evidence, each record alone.
+        LinkableCase{"NoEvidenceStaysAlone",
+                     {{"p", R"({"userId":"","traits":{"email":"","city":"MURCIA"}})"},
+                      {"p", R"({"userId":"","traits":{"email":"","city":"MURCIA"}})"},
+                      {"p", R"({"traits":{"email":"a@example.es")"},
+                      {"p", R"({"traits":{"email":"a@example.es")"},
+                      {"p", R"([1,2])"}},
+                     {0, 1, 2, 3, 4}},
+        LinkableCase{"Empty", {}, {}}),
+    [](const ::testing::TestParamInfo<LinkableCase>& c) { return c.param.name; });
+
+TEST(LinkableComponentsTest, BoundTheRecallThroughThePairCounts) {
+  // One person of four records: {0,1} and {2,3} share evidence, so 2 of 6 pairs are linkable.
+  const std::vector<LabelledMessage> messages = {
+      {"e0", "p", R"({"userId":"u1"})"},
+      {"e1", "p", R"({"userId":"u1"})"},
+      {"e2", "p", R"({"traits":{"phone":"600111222"}})"},
+      {"e3", "p", R"({"traits":{"phone":"600 111 222"}})"}};
+  const std::vector<std::uint32_t> linkable = LinkableComponents(messages);
+  // A matcher that joined 0, 1 and 2 only.
+  const std::vector<std::uint32_t> predicted = {0, 0, 0, 1};
+  const PairwiseCounts counts = ComputePairwise(linkable, predicted);
+  EXPECT_EQ(counts.true_pairs, 2u);
+  EXPECT_EQ(counts.true_positives, 1u);
+  EXPECT_DOUBLE_EQ(counts.recall(), 0.5);
 }
 
 }  // namespace
