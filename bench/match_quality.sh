@@ -26,14 +26,16 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((20000 + RANDOM % 20000))
 # The Spanish stream runs with the defaults; the labelled data sets, whose errors replace
-# given names and which hold no households, with "given_must_agree": false (CONFIG.md).
+# given names and garble birth dates and which hold no households, with "given_must_agree" and
+# "birth_must_agree" false (CONFIG.md).
 cat > "$work/config-gen.json" <<JSON
 {"keys": [{"key": "ak_eval", "scopes": ["read", "write", "admin"]}],
  "matching": {"link_threshold": $threshold}}
 JSON
 cat > "$work/config-labelled.json" <<JSON
 {"keys": [{"key": "ak_eval", "scopes": ["read", "write", "admin"]}],
- "matching": {"link_threshold": $threshold, "given_must_agree": false}}
+ "matching": {"link_threshold": $threshold, "given_must_agree": false,
+              "birth_must_agree": false}}
 JSON
 
 # run NAME TRAIN_ARGS... -- EVAL_ARGS...

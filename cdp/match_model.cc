@@ -45,24 +45,122 @@ std::string_view FirstToken(std::string_view s) {
   return space == std::string_view::npos ? s : s.substr(0, space);
 }
 
+// One slip of the keyboard or the pen apart: one edit (a letter replaced, dropped, added, or
+// two neighbours swapped), two for long names. Similarity scores such as Jaro-Winkler call
+// distinct short names close ("ismael" and "isabel"); a typo is one edit.
+bool OneTypoApart(std::string_view a, std::string_view b) {
+  const int max = a.size() >= 9 && b.size() >= 9 ? 2 : 1;
+  return DamerauOsaBounded(a, b, max) <= max;
+}
+
+// Surnames: sounding the same ("gonzalez", "gonzales"), a typo apart or similar letters.
+// Households share surnames whole, so a close surname does not confuse relatives; given
+// names (below) are held to one typo.
 bool CloseName(std::string_view a, std::string_view b, std::string_view key_a,
                std::string_view key_b) {
   if (a.empty() || b.empty()) return false;
   if (!key_a.empty() && key_a == key_b) return true;
-  return JaroWinkler(a, b) >= kCloseName;
+  return OneTypoApart(a, b) || JaroWinkler(a, b) >= kCloseName;
+}
+
+// "francisco" and "francisca", "mario" and "maria": one letter apart, two people.
+bool GenderVariants(std::string_view a, std::string_view b) {
+  if (a.size() != b.size() || a.size() < 3) return false;
+  const char x = a.back();
+  const char y = b.back();
+  return ((x == 'o' && y == 'a') || (x == 'a' && y == 'o')) &&
+         a.substr(0, a.size() - 1) == b.substr(0, b.size() - 1);
+}
+
+// Given name words: a typo apart, not a gender variant.
+bool CloseGivenWord(std::string_view a, std::string_view b) {
+  return !GenderVariants(a, b) && OneTypoApart(a, b);
+}
+
+// The words of a given name that tell it apart: "maria del pilar" -> {"maria", "pilar"}.
+constexpr std::size_t kMaxGivenWords = 6;
+struct GivenWords {
+  std::array<std::string_view, kMaxGivenWords> word;
+  std::size_t count = 0;
+};
+
+bool IsGivenParticle(std::string_view w) {
+  return w == "de" || w == "del" || w == "la" || w == "las" || w == "los" || w == "y";
+}
+
+GivenWords SplitGiven(std::string_view s) {
+  GivenWords out;
+  std::size_t i = 0;
+  while (i < s.size() && out.count < kMaxGivenWords) {
+    std::size_t end = s.find(' ', i);
+    if (end == std::string_view::npos) end = s.size();
+    const std::string_view w = s.substr(i, end - i);
+    if (!w.empty() && !IsGivenParticle(w)) out.word[out.count++] = w;
+    i = end + 1;
+  }
+  return out;
+}
+
+// Whether every word of `small` is a word of `large` (each used once).
+bool WordsWithin(const GivenWords& small, const GivenWords& large) {
+  if (small.count == 0 || small.count > large.count) return false;
+  std::array<bool, kMaxGivenWords> used{};
+  for (std::size_t i = 0; i < small.count; ++i) {
+    bool found = false;
+    for (std::size_t j = 0; j < large.count && !found; ++j) {
+      if (!used[j] && small.word[i] == large.word[j]) found = used[j] = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+// Whether every word of `small` is the same as, or close to, a word of `large`.
+bool WordsCloseWithin(const GivenWords& small, const GivenWords& large) {
+  if (small.count == 0 || small.count > large.count) return false;
+  std::array<bool, kMaxGivenWords> used{};
+  for (std::size_t i = 0; i < small.count; ++i) {
+    bool found = false;
+    for (std::size_t j = 0; j < large.count && !found; ++j) {
+      if (!used[j] &&
+          (small.word[i] == large.word[j] || CloseGivenWord(small.word[i], large.word[j]))) {
+        found = used[j] = true;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
 }
 
 std::uint8_t CompareGiven(const PreparedRecord& a, const PreparedRecord& b) {
   if (a.given.empty() || b.given.empty()) return kLevelMissing;
   if (a.given_hash == b.given_hash && a.given == b.given) return 0;
-  // A nickname resolved to the same name, or one compound name holding the other's first
-  // name ("jose" and "jose maria").
-  if (a.given_first == b.given_first) return 1;
-  if (a.given.find(b.given_first) != std::string::npos ||
-      b.given.find(a.given_first) != std::string::npos) {
-    return 1;
+  // A compound name and a part of it ("jose" and "jose maria", "carmen" and "maria del
+  // carmen"): each word of one is a word of the other. Two compounds that share a word only
+  // ("ana maria" and "maria del pilar": sisters, often) are different names.
+  const GivenWords x = SplitGiven(a.given);
+  const GivenWords y = SplitGiven(b.given);
+  if (x.count <= y.count ? WordsWithin(x, y) : WordsWithin(y, x)) return 1;
+  // A typo: every word of one close to a word of the other ("jose lius" and "jose luis").
+  if (x.count <= y.count ? WordsCloseWithin(x, y) : WordsCloseWithin(y, x)) return 2;
+  // Written as one word ("josemaria" and "jose maria").
+  if (x.count == 1 || y.count == 1) {
+    std::array<char, 64> joined_x;
+    std::array<char, 64> joined_y;
+    const auto join = [](const GivenWords& w, std::array<char, 64>& out) {
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < w.count; ++i) {
+        for (char c : w.word[i]) {
+          if (n < out.size()) out[n++] = c;
+        }
+      }
+      return std::string_view(out.data(), n);
+    };
+    const std::string_view jx = join(x, joined_x);
+    const std::string_view jy = join(y, joined_y);
+    if (jx == jy) return 1;
+    if (CloseGivenWord(jx, jy)) return 2;
   }
-  if (CloseName(a.given, b.given, a.given_key, b.given_key)) return 2;
   return 3;
 }
 

@@ -271,14 +271,22 @@ void Matcher::LoadReview(const ReviewRecord& record) {
 double Matcher::ScoreAgainstProfile(const IdentityGraph& graph, const PreparedRecord& record,
                                     std::uint32_t profile_node, std::uint32_t* best_node,
                                     MatchEvidence* best, std::size_t* pairs) const {
+  const PreparedRecord* own[] = {&record};
+  return ScoreProfiles(graph, own, profile_node, best_node, best, pairs);
+}
+
+double Matcher::ScoreProfiles(const IdentityGraph& graph,
+                              std::span<const PreparedRecord* const> own,
+                              std::uint32_t profile_node, std::uint32_t* best_node,
+                              MatchEvidence* best, std::size_t* pairs) const {
   const Rep& r = *rep_;
   std::array<std::uint32_t, 256> members;
   const std::size_t count = graph.ProfileNodesOfType(
       profile_node, kPersonRecord,
       std::span<std::uint32_t>(members.data(), r.options.max_cluster_records), kMaxProfileWalk);
-  // Record-to-cluster: each field at its best level over the profile's records, so that a
+  // Cluster-to-cluster: each field at its best level over the pairs of records, so that a
   // field one record disagrees on counts as agreeing when another (the same person's) agrees,
-  // and a field the profile has but never agrees on counts against.
+  // and a field both profiles have but never agree on counts against.
   ComparisonVector cluster;
   cluster.level.fill(kLevelMissing);
   std::array<double, kMatchFieldCount> field_best;
@@ -288,26 +296,29 @@ double Matcher::ScoreAgainstProfile(const IdentityGraph& graph, const PreparedRe
   for (std::size_t i = 0; i < count; ++i) {
     const PreparedRecord* other = r.Find(members[i]);
     if (other == nullptr) continue;
-    const ComparisonVector v = CompareRecords(record, *other);
-    ++scored;
-    double pair = 0;
-    for (std::uint8_t f = 0; f < kMatchFieldCount; ++f) {
-      if (v.level[f] == kLevelMissing) continue;
-      const double w = r.model.LevelWeight(f, v.level[f]);
-      pair += w;
-      if (w > field_best[f]) {
-        field_best[f] = w;
-        cluster.level[f] = v.level[f];
+    for (const PreparedRecord* mine : own) {
+      const ComparisonVector v = CompareRecords(*mine, *other);
+      ++scored;
+      double pair = 0;
+      for (std::uint8_t f = 0; f < kMatchFieldCount; ++f) {
+        if (v.level[f] == kLevelMissing) continue;
+        const double w = r.model.LevelWeight(f, v.level[f]);
+        pair += w;
+        if (w > field_best[f]) {
+          field_best[f] = w;
+          cluster.level[f] = v.level[f];
+        }
       }
-    }
-    if (pair > top_pair) {
-      top_pair = pair;
-      if (best_node != nullptr) *best_node = members[i];
+      if (pair > top_pair) {
+        top_pair = pair;
+        if (best_node != nullptr) *best_node = members[i];
+      }
     }
   }
   if (pairs != nullptr) *pairs += scored;
   if (scored == 0) return -1e300;
-  const double total = ScoreComparison(r.model, cluster, record, &r, best);
+  // Names are weighed by how common the new record's are (the first of `own`).
+  const double total = ScoreComparison(r.model, cluster, *own.front(), &r, best);
   if (best != nullptr)
     best->best_pair_weight = static_cast<float>(top_pair + r.model.PriorWeight());
   return total;
@@ -339,7 +350,19 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
     return x.first != y.first ? x.first > y.first : x.second < y.second;
   });
 
-  // One representative per candidate profile, scored record-to-cluster.
+  // The record's own profile (the event's identifiers linked it before it is resolved): its
+  // other records take part, so that an office visit joining a profile by its national id
+  // brings that profile's phone to the comparison with a phone call's profile.
+  std::array<std::uint32_t, 256> own_nodes;
+  const std::size_t own_count = graph.ProfileNodesOfType(
+      node, kPersonRecord,
+      std::span<std::uint32_t>(own_nodes.data(), r.options.max_cluster_records), kMaxProfileWalk);
+  std::vector<const PreparedRecord*> own = {&record};
+  for (std::size_t i = 0; i < own_count; ++i) {
+    if (const PreparedRecord* other = r.Find(own_nodes[i])) own.push_back(other);
+  }
+
+  // One representative per candidate profile, scored cluster-to-cluster.
   std::vector<std::uint32_t> profiles;
   std::vector<Scored> scored;
   for (const auto& [h, other] : r.ranked) {
@@ -361,8 +384,7 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
     }
     Scored s;
     s.profile_node = other;
-    s.score =
-        ScoreAgainstProfile(graph, record, other, &s.best_node, &s.evidence, &r.stats.pairs_scored);
+    s.score = ScoreProfiles(graph, own, other, &s.best_node, &s.evidence, &r.stats.pairs_scored);
     if (s.score >= r.options.review_threshold) scored.push_back(std::move(s));
   }
   r.Add(node, std::move(record));
@@ -371,14 +393,17 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
     return x.score != y.score ? x.score > y.score : x.profile_node < y.profile_node;
   });
 
+  // The best-scoring profile that may be linked is: a better-scoring one that may not (a
+  // sibling sharing surnames, address and phone whose given name disagrees) goes to review.
   std::size_t proposed = 0;
-  for (std::size_t i = 0; i < scored.size(); ++i) {
-    const Scored& s = scored[i];
+  for (const Scored& s : scored) {
     if (graph.SameProfile(node, s.profile_node)) continue;
-    // A link needs corroboration beyond the names and (with given_must_agree) given names
-    // that do not disagree outright; otherwise it goes to review.
+    // A link needs corroboration beyond the names and (with given_must_agree and
+    // birth_must_agree) given names and a birth date that do not disagree outright;
+    // otherwise it goes to review.
     std::size_t corroborating = 0;
     bool given_disagrees = false;
+    bool birth_disagrees = false;
     for (const FieldContribution& f : s.evidence.fields) {
       if (f.field != kFieldGiven && f.field != kFieldSurnames && f.field != kFieldGender &&
           f.weight > 0) {
@@ -387,9 +412,12 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
       if (f.field == kFieldGiven && f.level + 1 == kMatchFieldLevels[kFieldGiven]) {
         given_disagrees = true;
       }
+      if (f.field == kFieldBirth && f.level + 1 == kMatchFieldLevels[kFieldBirth]) {
+        birth_disagrees = true;
+      }
     }
-    if (i == 0 && s.score >= r.options.link_threshold &&
-        (!given_disagrees || !r.options.given_must_agree) &&
+    if (s.score >= r.options.link_threshold && (!given_disagrees || !r.options.given_must_agree) &&
+        (!birth_disagrees || !r.options.birth_must_agree) &&
         corroborating >= r.options.min_corroborating_fields) {
       if (graph.LinkNodes(node, s.best_node, LinkRule::kProbabilistic, event.timestamp,
                           event.message_id, sequence, &s.evidence)) {
@@ -399,7 +427,7 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
       }
       continue;
     }
-    if (proposed >= r.options.max_reviews_per_record) break;
+    if (proposed >= r.options.max_reviews_per_record) continue;
     if (!graph.CanLink(node, s.profile_node)) continue;
     r.Propose(node, s, event, sequence);
     ++proposed;

@@ -47,6 +47,11 @@ struct MatcherOptions {
   // child shares the surnames, the address and the phone, and the given name tells them
   // apart. Data sets whose errors replace given names (FEBRL) do better without it.
   bool given_must_agree = true;
+  // The same for birth dates: a record whose birth date disagrees outright (not a typo of a
+  // digit, not day and month swapped, not the same year) with every record of the profile that
+  // has one is not linked. Household fields (surnames, address, phone) agree among siblings
+  // born on other dates; the birth date tells them apart.
+  bool birth_must_agree = true;
   // Most review items one record may create.
   std::size_t max_reviews_per_record = 2;
   // Two profiles whose person records all disagree on who they are (names, birth date,
@@ -135,6 +140,11 @@ class Matcher final : public RecordResolver {
   double ScoreAgainstProfile(const IdentityGraph& graph, const PreparedRecord& record,
                              std::uint32_t profile_node, std::uint32_t* best_node,
                              MatchEvidence* best, std::size_t* pairs = nullptr) const;
+  // The same with several records on the new side (the first weighs the names' frequency):
+  // each field at its best level over every pair.
+  double ScoreProfiles(const IdentityGraph& graph, std::span<const PreparedRecord* const> own,
+                       std::uint32_t profile_node, std::uint32_t* best_node, MatchEvidence* best,
+                       std::size_t* pairs = nullptr) const;
 
  private:
   struct Rep;

@@ -1,5 +1,7 @@
 #include "cdp/person.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -53,6 +55,14 @@ constexpr std::size_t SumOfCaps() {
 }
 static_assert(SumOfCaps() <= kMaxIdentifierValueLength,
               "an encoded record must always fit in an identifier value");
+// The tag of a record that is not distinctive: 16 hex digits after a separator. Such a record
+// has no birth date, street, phone, email or document.
+constexpr std::size_t kTagLength = 16;
+static_assert(SumOfCaps() - kFieldCaps[kBirthField] - kFieldCaps[kStreetField] -
+                      kFieldCaps[kPhoneField] - kFieldCaps[kEmailField] -
+                      kFieldCaps[kDocumentField] + 1 + kTagLength <=
+                  kMaxIdentifierValueLength,
+              "a tagged record must always fit in an identifier value");
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
@@ -678,17 +688,24 @@ Result<PersonRecord> DecodePersonRecord(std::string_view value) {
   if (value.size() > kMaxIdentifierValueLength) {
     return CorruptionError("a person record is longer than an identifier value");
   }
-  std::array<std::string_view, kFieldCount> parts;
+  std::array<std::string_view, kFieldCount + 1> parts;  // the fields, and a tag
   std::size_t count = 0;
   std::size_t begin = 0;
   while (true) {
     const std::size_t end = value.find(kSeparator, begin);
-    if (count == kFieldCount) return CorruptionError("a person record has too many fields");
+    if (count == parts.size()) return CorruptionError("a person record has too many fields");
     parts[count++] = value.substr(begin, end == std::string_view::npos ? end : end - begin);
     if (end == std::string_view::npos) break;
     begin = end + 1;
   }
-  if (count != kFieldCount) return CorruptionError("a person record has too few fields");
+  if (count < kFieldCount) return CorruptionError("a person record has too few fields");
+  if (count == kFieldCount + 1) {
+    const std::string_view tag = parts[kFieldCount];
+    const bool hex = tag.size() == kTagLength && std::all_of(tag.begin(), tag.end(), [](char c) {
+                       return IsDigit(c) || (c >= 'a' && c <= 'f');
+                     });
+    if (!hex) return CorruptionError("a person record has a malformed tag");
+  }
   if (parts[kVersionField] != kEncodingVersion) {
     return CorruptionError("a person record of an unknown version");
   }
@@ -731,6 +748,24 @@ Result<PersonRecord> DecodePersonRecord(std::string_view value) {
     return CorruptionError("a person record has a malformed gender");
   }
   return record;
+}
+
+bool IsDistinctive(const PersonRecord& record) {
+  const bool named = !record.given.empty() || !record.surname1.empty();
+  return named && (!record.birth.empty() || !record.street.empty() || !record.phone.empty() ||
+                   !record.email.empty() || !record.document.empty());
+}
+
+std::string EventRecordValue(const PersonRecord& record, std::string_view message_id) {
+  std::string out = EncodePersonRecord(record);
+  if (IsDistinctive(record)) return out;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t hash = XXH3_64bits(message_id.data(), message_id.size());
+  out += kSeparator;
+  const std::size_t at = out.size();
+  out.resize(at + kTagLength);
+  for (std::size_t i = kTagLength; i-- > 0; hash >>= 4) out[at + i] = kHex[hash & 0xF];
+  return out;
 }
 
 }  // namespace cdp

@@ -122,7 +122,22 @@ std::string_view CanonicalGivenName(std::string_view token);
 // EncodePersonRecord(r)) == r for every record BuildPersonRecord returns.
 // DecodePersonRecord: kCorruption for anything else (a value read back from storage), be it a
 // wrong version or field count, a field over its cap or not in canonical form.
+//
+// A record that could be anyone's must not join two people by being the same node: one
+// without a name ("1980-05-17" alone) or with nothing but names, a city and a gender ("maria
+// garcia lopez"). Its event's value ends with a 13th field, a tag
+// of 16 lower-case hex digits (XXH3 of the messageId), which makes it a node of its own.
+// Decode accepts and ignores the tag.
 std::string EncodePersonRecord(const PersonRecord& record);
 Result<PersonRecord> DecodePersonRecord(std::string_view value);
+
+// Whether the record names someone (a given name or a surname) and holds something that tells
+// one person of that name from another: a birth date, a street, a phone, an email or a
+// document.
+bool IsDistinctive(const PersonRecord& record);
+
+// The `record` identifier value of one event's record: EncodePersonRecord, tagged with
+// `message_id` when the record is not distinctive.
+std::string EventRecordValue(const PersonRecord& record, std::string_view message_id);
 
 }  // namespace cdp

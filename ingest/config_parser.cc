@@ -192,10 +192,12 @@ Result<MatcherOptions> ParseMatching(dom::element value) {
   MatcherOptions options;
   for (auto [name, field] : object) {
     const std::string where = "matching." + std::string(name);
-    if (name == "enabled" || name == "given_must_agree") {
-      bool flag = false;
-      if (auto e = field.get_bool().get(flag); e) return JsonError(where, e);
-      (name == "enabled" ? options.enabled : options.given_must_agree) = flag;
+    bool* flag = name == "enabled"            ? &options.enabled
+                 : name == "given_must_agree" ? &options.given_must_agree
+                 : name == "birth_must_agree" ? &options.birth_must_agree
+                                              : nullptr;
+    if (flag != nullptr) {
+      if (auto e = field.get_bool().get(*flag); e) return JsonError(where, e);
       continue;
     }
     double* threshold = name == "link_threshold"            ? &options.link_threshold

@@ -47,6 +47,7 @@ struct MessageView {
   dom::object item;
   const dom::object* context = nullptr;        // the item's own
   const dom::object* batch_context = nullptr;  // the batch's
+  std::string_view message_id;                 // tags a record that is not distinctive
 };
 
 // Finds the value at a dotted `path` of `message`, through objects only.
@@ -412,8 +413,9 @@ struct SegmentParser::Rep {
       *error = "the message is larger than " + std::to_string(limits.max_message_bytes) + " bytes";
       return false;
     }
-    ExtractIdentifiers(MessageView{item, has_context ? &context : nullptr, batch_context}, *type,
-                       &event->identifiers, &event->person);
+    ExtractIdentifiers(
+        MessageView{item, has_context ? &context : nullptr, batch_context, event->message_id},
+        *type, &event->identifiers, &event->person);
     return true;
   }
 
@@ -556,8 +558,8 @@ struct SegmentParser::Rep {
   // Builds the person record of `sources` (traits first, then context.traits; each attribute
   // from the first that has it) and adds its `record` identifier to `out`. REQUIRES: the
   // indices in `sources` are into `out`.
-  void AddPerson(const std::array<const Traits*, 2>& sources, std::vector<Identifier>* out,
-                 std::optional<PersonRecord>* person) const {
+  void AddPerson(const std::array<const Traits*, 2>& sources, std::string_view message_id,
+                 std::vector<Identifier>* out, std::optional<PersonRecord>* person) const {
     if (kPersonRecord >= identity.types.size()) return;
     PersonTraits traits;
     for (const Traits* source : sources) {
@@ -602,7 +604,7 @@ struct SegmentParser::Rep {
     // `fields` may view identifiers in `out`: it is not used after this.
     Identifier identifier;
     identifier.type = kPersonRecord;
-    identifier.value = EncodePersonRecord(*record);
+    identifier.value = EventRecordValue(*record, message_id);
     identifier.linking = identity.types[kPersonRecord].linking;
     out->push_back(std::move(identifier));
     if (person != nullptr) *person = std::move(record);
@@ -637,7 +639,8 @@ struct SegmentParser::Rep {
     }
     if (traits.present || context_traits.present) {
       // A group's traits are the group's, not a person's.
-      AddPerson({type == EventType::kGroup ? nullptr : &traits, &context_traits}, out, person);
+      AddPerson({type == EventType::kGroup ? nullptr : &traits, &context_traits},
+                message.message_id, out, person);
     }
     // A stable insertion sort: a handful of elements, and no allocation.
     for (std::size_t i = 1; i < out->size(); ++i) {
@@ -810,9 +813,14 @@ Result<std::vector<Identifier>> SegmentParser::ExtractIdentifiers(std::string_vi
     type = ParseEventType(type_name);
   }
   if (!type.has_value()) return InvalidArgumentError("a stored event has no valid type");
+  // Stored events have one; without it, a record that is not distinctive is tagged with "".
+  std::string_view message_id;
+  if (root.at_key("messageId").get_string().get(message_id) != simdjson::SUCCESS) {
+    message_id = {};
+  }
   std::vector<Identifier> identifiers;
-  rep_->ExtractIdentifiers(MessageView{root, has_context ? &context : nullptr, nullptr}, *type,
-                           &identifiers, nullptr);
+  rep_->ExtractIdentifiers(MessageView{root, has_context ? &context : nullptr, nullptr, message_id},
+                           *type, &identifiers, nullptr);
   return identifiers;
 }
 
@@ -846,8 +854,9 @@ Result<Event> SegmentParser::ReadStoredEvent(std::string_view stored_json) {
   }
   dom::object context;
   const bool has_context = root.at_key("context").get_object().get(context) == simdjson::SUCCESS;
-  rep_->ExtractIdentifiers(MessageView{root, has_context ? &context : nullptr, nullptr}, event.type,
-                           &event.identifiers, &event.person);
+  rep_->ExtractIdentifiers(
+      MessageView{root, has_context ? &context : nullptr, nullptr, event.message_id}, event.type,
+      &event.identifiers, &event.person);
   return event;
 }
 

@@ -112,6 +112,46 @@ TEST(CompareRecordsTest, NicknamesResolveToTheSameName) {
   EXPECT_EQ(Compare(a, b).level[kFieldGiven], 0);
 }
 
+TEST(CompareRecordsTest, GivenNamesOfRelativesAreNotCloseAndTyposAre) {
+  struct Case {
+    const char* a;
+    const char* b;
+    const char* level;
+  };
+  const Case cases[] = {
+      {"jose", "jose maria", "nickname_or_compound"},
+      {"carmen", "maria del carmen", "nickname_or_compound"},
+      {"maria carmen", "maria del carmen", "nickname_or_compound"},
+      {"josemaria", "jose maria", "nickname_or_compound"},
+      // Sisters: compounds that share a word only.
+      {"ana maria", "maria del pilar", "different"},
+      {"maria del carmen", "maria del pilar", "different"},
+      // Distinct names a similarity score calls close.
+      {"ismael", "ana isabel", "different"},
+      {"ismael", "isabel", "different"},
+      // Gender variants: a brother and a sister.
+      {"francisco", "francisca", "different"},
+      {"mario", "maria", "different"},
+      // Typos: one edit.
+      {"marfarita", "margarita", "close"},
+      {"avaro", "alvaro", "close"},
+      {"jose lius", "jose luis", "close"},
+      {"jimena", "ximena", "close"},
+      {"franciscco", "francisco", "close"},
+      {"jsoe", "jose luis", "close"},
+  };
+  for (const Case& c : cases) {
+    PersonRecord a = Maria();
+    a.given = c.a;
+    PersonRecord b = Maria();
+    b.given = c.b;
+    EXPECT_EQ(MatchLevelName(kFieldGiven, Compare(a, b).level[kFieldGiven]), c.level)
+        << c.a << " / " << c.b;
+    EXPECT_EQ(MatchLevelName(kFieldGiven, Compare(b, a).level[kFieldGiven]), c.level)
+        << c.b << " / " << c.a;
+  }
+}
+
 TEST(ScoreComparisonTest, TotalIsPriorPlusFieldWeightsAndTheWaterfallAddsUp) {
   const MatchModel model = MatchModel::Defaults();
   PersonRecord other = Maria();

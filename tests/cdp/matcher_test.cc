@@ -213,6 +213,38 @@ TEST_F(MatcherTest, ASiblingSharingSurnamesAddressAndPhoneIsNotLinked) {
   EXPECT_EQ(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a2"));
 }
 
+TEST_F(MatcherTest, AFatherAndSonOfOneNameAreNotLinked) {
+  // Spanish sons are often named after their fathers: the names, the address and the phone
+  // agree; the birth date tells them apart.
+  PersonRecord father = Maria();
+  father.given = "jose";
+  father.gender = Gender::kMale;
+  father.phone = "+34915550000";
+  PersonRecord son = father;
+  son.birth = BirthDate{2008, 9, 30};
+  Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, father, 1));
+  Apply(MakeEvent("m2", {Id(kAnonymousId, "a2")}, son, 2));
+  EXPECT_NE(ProfileOf("a1"), ProfileOf("a2"));
+  EXPECT_EQ(matcher_.Stats().links, 0u);
+  EXPECT_EQ(matcher_.Stats().reviews_pending, 1u);
+
+  // A typo in one digit of the year is not a different date: it links.
+  PersonRecord typo = father;
+  typo.birth = BirthDate{1981, 5, 17};
+  Apply(MakeEvent("m3", {Id(kAnonymousId, "a3")}, typo, 3));
+  EXPECT_EQ(ProfileOf("a1"), ProfileOf("a3"));
+
+  // Where birth dates are garbled at random (FEBRL), the rule can be turned off.
+  MatcherOptions options = Options();
+  options.birth_must_agree = false;
+  IdentityGraph graph(IdentityConfig::Defaults());
+  Matcher matcher(options, MatchModel::Defaults());
+  graph.SetRecordResolver(&matcher);
+  graph.ApplyEvent(MakeEvent("m1", {Id(kAnonymousId, "a1")}, father, 1), 1);
+  graph.ApplyEvent(MakeEvent("m2", {Id(kAnonymousId, "a2")}, son, 2), 2);
+  EXPECT_EQ(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a2"));
+}
+
 TEST_F(MatcherTest, AnOversizedBlockIsNotUsed) {
   // 150 people sharing one landline (a residence): the phone block is capped.
   const char* const given[] = {"ana",   "luis",  "pedro", "carmen", "jorge",

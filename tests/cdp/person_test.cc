@@ -446,6 +446,55 @@ std::string Value(const std::array<std::string_view, 12>& fields) {
   return out;
 }
 
+TEST(PersonRecordTest, ARecordThatCouldBeAnyonesIsTaggedWithItsMessage) {
+  PersonRecord names;
+  names.given = "maria";
+  names.surname1 = "garcia";
+  names.city = "madrid";
+  names.gender = Gender::kFemale;
+  EXPECT_FALSE(IsDistinctive(names));
+  const std::string tagged = EventRecordValue(names, "m-1");
+  EXPECT_EQ(tagged.size(), EncodePersonRecord(names).size() + 17) << tagged;
+  EXPECT_TRUE(tagged.starts_with(EncodePersonRecord(names) + "|")) << tagged;
+  EXPECT_EQ(EventRecordValue(names, "m-1"), tagged);  // deterministic: a replay agrees
+  EXPECT_NE(EventRecordValue(names, "m-2"), tagged);
+  auto decoded = DecodePersonRecord(tagged);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, names);
+
+  PersonRecord birth_only;
+  birth_only.birth = BirthDate{1980, 5, 17};
+  EXPECT_FALSE(IsDistinctive(birth_only));  // no name
+
+  // A name with a birth date, street, phone, email or document: the value is the record.
+  for (int field = 0; field < 5; ++field) {
+    PersonRecord r = names;
+    if (field == 0) r.birth = BirthDate{1980, 5, 17};
+    if (field == 1) r.street = "calle mayor 5";
+    if (field == 2) r.phone = "+34612000111";
+    if (field == 3) r.email = "maria@correo.es";
+    if (field == 4) r.document = "12345678Z";
+    EXPECT_TRUE(IsDistinctive(r)) << field;
+    EXPECT_EQ(EventRecordValue(r, "m-1"), EncodePersonRecord(r)) << field;
+  }
+  // The longest record that is not distinctive still fits an identifier value with its tag.
+  PersonRecord longest;
+  longest.given = std::string(32, 'g');
+  longest.surname1 = std::string(24, 's');
+  longest.surname2 = std::string(24, 't');
+  longest.city = std::string(24, 'c');
+  longest.postal_code = std::string(10, 'p');
+  longest.gender = Gender::kMale;
+  EXPECT_LE(EventRecordValue(longest, "m").size(), kMaxIdentifierValueLength);
+  // A malformed tag is refused.
+  const std::string plain = EncodePersonRecord(names);
+  for (const std::string& bad :
+       {plain + "|", plain + "|0123456789abcdeF", plain + "|0123456789abcde",
+        plain + "|0123456789abcdef0", plain + "|0123456789abcdef|"}) {
+    EXPECT_FALSE(DecodePersonRecord(bad).ok()) << bad;
+  }
+}
+
 TEST(PersonRecordTest, DecodeRefusesMalformedValues) {
   const std::string good = EncodePersonRecord(FullRecord());
   ASSERT_TRUE(DecodePersonRecord(good).ok());

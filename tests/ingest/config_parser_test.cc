@@ -32,6 +32,24 @@ TEST(ParseConfigTest, ValidConfigWithThreeKeys) {
   EXPECT_EQ(config->keys[2].scopes, (ScopeSet{Scope::kRead, Scope::kWrite, Scope::kAdmin}));
 }
 
+TEST(ParseConfigTest, MatchingSectionSetsOptionsOverTheDefaults) {
+  auto config = ParseConfig(R"({"matching": {"link_threshold": 9.5, "review_threshold": 3,
+                                             "given_must_agree": false,
+                                             "birth_must_agree": false, "max_candidates": 7}})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->matching.link_threshold, 9.5);
+  EXPECT_EQ(config->matching.review_threshold, 3);
+  EXPECT_FALSE(config->matching.given_must_agree);
+  EXPECT_FALSE(config->matching.birth_must_agree);
+  EXPECT_EQ(config->matching.max_candidates, 7u);
+  EXPECT_TRUE(config->matching.enabled);  // not given: the default
+  for (const char* bad :
+       {R"({"matching": {"birth_must_agree": 1}})", R"({"matching": {"given_must_agree": "no"}})",
+        R"({"matching": {"link_threshold": 1, "review_threshold": 2}})", R"({"matching": []})"}) {
+    EXPECT_FALSE(ParseConfig(bad).ok()) << bad;
+  }
+}
+
 TEST(ParseConfigTest, UnknownTopLevelSectionsAreIgnored) {
   auto config = ParseConfig(R"({"future": {"a": [1, {"b": "c"}]}, "other": 5, "x": null,
                                 "keys": [{"key": "rk_test", "scopes": ["read"]}],

@@ -68,14 +68,17 @@ Event EventOf(SegmentParser& parser, std::optional<EventType> type, std::string_
     EXPECT_EQ(stored->identifiers, event.identifiers) << event.json;
     EXPECT_EQ(stored->person, event.person) << event.json;
   }
-  // The record identifier is the encoding of the person, and there is one only with a person.
+  // The record identifier is the encoding of the person (tagged with the messageId when it is
+  // not distinctive), and there is one only with a person.
   std::size_t records = 0;
   for (const Identifier& id : event.identifiers) {
     if (id.type != kPersonRecord) continue;
     ++records;
     EXPECT_TRUE(event.person.has_value());
     if (event.person.has_value()) {
-      EXPECT_EQ(id.value, EncodePersonRecord(*event.person));
+      EXPECT_EQ(id.value, EventRecordValue(*event.person, event.message_id));
+      EXPECT_EQ(id.value.size() > EncodePersonRecord(*event.person).size(),
+                !IsDistinctive(*event.person));
       auto decoded = DecodePersonRecord(id.value);
       EXPECT_TRUE(decoded.ok() && *decoded == *event.person) << id.value;
     }
@@ -84,9 +87,17 @@ Event EventOf(SegmentParser& parser, std::optional<EventType> type, std::string_
   return std::move(event);
 }
 
+// The identifiers of the event, with the tag of a record that is not distinctive taken off
+// (EventOf checked it), so that RecordId below states what is expected.
 std::vector<Identifier> IdentifiersOf(SegmentParser& parser, std::optional<EventType> type,
                                       std::string_view body) {
-  return EventOf(parser, type, body).identifiers;
+  std::vector<Identifier> ids = EventOf(parser, type, body).identifiers;
+  for (Identifier& id : ids) {
+    if (id.type != kPersonRecord) continue;
+    const auto decoded = DecodePersonRecord(id.value);
+    if (decoded.ok()) id.value = EncodePersonRecord(*decoded);
+  }
+  return ids;
 }
 
 // The `record` identifier of `record`.
@@ -605,9 +616,10 @@ TEST(SegmentParserPersonTest, RecordComesBeforeCustomTypesAndIsNeverReadFromPath
   ASSERT_TRUE(event.person.has_value());
   PersonRecord ruiz;
   ruiz.surname1 = "ruiz";
+  // A surname alone could be anyone's: the value is tagged with the messageId.
   EXPECT_EQ(event.identifiers, (std::vector<Identifier>{
                                    Id(kUserId, "u-1"),
-                                   RecordId(ruiz),
+                                   Id(kPersonRecord, EventRecordValue(ruiz, event.message_id)),
                                    Id(IdentifierType{kBuiltinIdentifierTypes}, "PAB123456"),
                                }));
 }
