@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 people=20000
-threshold=10
+threshold=8
 linkage=../shared/data/linkage
 cdp=build/release/tools/cdp
 while [ $# -gt 0 ]; do
