@@ -397,7 +397,7 @@ struct IdentityGraph::Rep {
     return true;
   }
 
-  bool CanUnion(std::uint32_t ca, std::uint32_t cb) const {
+  bool CanUnion(std::uint32_t ca, std::uint32_t cb, bool ask_resolver = true) const {
     const Cluster& a = clusters[ca];
     const Cluster& b = clusters[cb];
     for (std::size_t s = 0; s < limited_slots; ++s) {
@@ -407,7 +407,7 @@ struct IdentityGraph::Rep {
         !TagsCompatible(cluster_tags.at(ca), cluster_tags.at(cb))) {
       return false;
     }
-    if (resolver != nullptr && (a.flags & b.flags & kClusterHasRecords)) {
+    if (ask_resolver && resolver != nullptr && (a.flags & b.flags & kClusterHasRecords)) {
       return RecordsCompatible(ClusterRecords(a.root), ClusterRecords(b.root));
     }
     return true;
@@ -1420,6 +1420,8 @@ std::uint64_t IdentityGraph::NodeProfile(std::uint32_t node) const {
   return r.clusters[r.nodes[r.FindConst(node)].cluster()].profile;
 }
 
+std::uint32_t IdentityGraph::ProfileKey(std::uint32_t node) const { return rep_->FindConst(node); }
+
 bool IdentityGraph::SameProfile(std::uint32_t a, std::uint32_t b) const {
   return rep_->FindConst(a) == rep_->FindConst(b);
 }
@@ -1443,6 +1445,14 @@ bool IdentityGraph::CanLink(std::uint32_t a, std::uint32_t b) const {
   const std::uint32_t ra = r.FindConst(a);
   const std::uint32_t rb = r.FindConst(b);
   return ra == rb || r.CanUnion(r.nodes[ra].cluster(), r.nodes[rb].cluster());
+}
+
+bool IdentityGraph::CanLinkByIdentifiers(std::uint32_t a, std::uint32_t b) const {
+  const Rep& r = *rep_;
+  const std::uint32_t ra = r.FindConst(a);
+  const std::uint32_t rb = r.FindConst(b);
+  return ra == rb ||
+         r.CanUnion(r.nodes[ra].cluster(), r.nodes[rb].cluster(), /*ask_resolver=*/false);
 }
 
 bool IdentityGraph::LinkNodes(std::uint32_t a, std::uint32_t b, LinkRule rule, Timestamp at,

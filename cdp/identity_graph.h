@@ -143,6 +143,9 @@ class IdentityGraph {
   std::uint64_t NodeProfile(std::uint32_t node) const;
   // Whether two nodes share a profile.
   bool SameProfile(std::uint32_t a, std::uint32_t b) const;
+  // A number equal for two nodes exactly when they share a profile (SameProfile), also while
+  // a profile is being formed and has no id yet; valid until the graph next changes.
+  std::uint32_t ProfileKey(std::uint32_t node) const;
   // Up to out.size() nodes of `type` in `node`'s profile (walking at most `max_walk` members);
   // returns how many were written.
   std::size_t ProfileNodesOfType(std::uint32_t node, IdentifierType type,
@@ -150,6 +153,9 @@ class IdentityGraph {
   // Whether the profiles of `a` and `b` may be joined: no identifier limit and no cannot-link
   // would be broken (true when they already share one).
   bool CanLink(std::uint32_t a, std::uint32_t b) const;
+  // CanLink without asking the record resolver whether the person records may be one person:
+  // the identifier limits and cannot-links only, which is cheap.
+  bool CanLinkByIdentifiers(std::uint32_t a, std::uint32_t b) const;
   // Asserts an edge between two nodes with its evidence (`match` for probabilistic and review
   // links) and joins their profiles as an event's edge would (refused when CanLink is false).
   // Returns whether the two nodes share a profile afterwards. A removed edge stays removed.

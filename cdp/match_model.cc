@@ -49,8 +49,10 @@ std::string_view FirstToken(std::string_view s) {
 // two neighbours swapped), two for long names. Similarity scores such as Jaro-Winkler call
 // distinct short names close ("ismael" and "isabel"); a typo is one edit.
 bool OneTypoApart(std::string_view a, std::string_view b) {
-  const int max = a.size() >= 9 && b.size() >= 9 ? 2 : 1;
-  return DamerauOsaBounded(a, b, max) <= max;
+  const std::size_t max = a.size() >= 9 && b.size() >= 9 ? 2 : 1;
+  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap > max) return false;
+  return DamerauOsaBounded(a, b, static_cast<int>(max)) <= static_cast<int>(max);
 }
 
 // Surnames: sounding the same ("gonzalez", "gonzales"), a typo apart or similar letters.
@@ -78,7 +80,7 @@ bool CloseGivenWord(std::string_view a, std::string_view b) {
 }
 
 // The words of a given name that tell it apart: "maria del pilar" -> {"maria", "pilar"}.
-constexpr std::size_t kMaxGivenWords = 6;
+constexpr std::size_t kMaxGivenWords = PreparedRecord::kMaxGivenWords;
 struct GivenWords {
   std::array<std::string_view, kMaxGivenWords> word;
   std::size_t count = 0;
@@ -88,16 +90,14 @@ bool IsGivenParticle(std::string_view w) {
   return w == "de" || w == "del" || w == "la" || w == "las" || w == "los" || w == "y";
 }
 
-GivenWords SplitGiven(std::string_view s) {
+// PrepareRecord's split of `r.given`.
+GivenWords WordsOf(const PreparedRecord& r) {
   GivenWords out;
-  std::size_t i = 0;
-  while (i < s.size() && out.count < kMaxGivenWords) {
-    std::size_t end = s.find(' ', i);
-    if (end == std::string_view::npos) end = s.size();
-    const std::string_view w = s.substr(i, end - i);
-    if (!w.empty() && !IsGivenParticle(w)) out.word[out.count++] = w;
-    i = end + 1;
+  const std::string_view given = r.given;
+  for (std::size_t i = 0; i < r.given_word_count; ++i) {
+    out.word[i] = given.substr(r.given_words[i].first, r.given_words[i].second);
   }
+  out.count = r.given_word_count;
   return out;
 }
 
@@ -138,13 +138,13 @@ std::uint8_t CompareGiven(const PreparedRecord& a, const PreparedRecord& b) {
   // A compound name and a part of it ("jose" and "jose maria", "carmen" and "maria del
   // carmen"): each word of one is a word of the other. Two compounds that share a word only
   // ("ana maria" and "maria del pilar": sisters, often) are different names.
-  const GivenWords x = SplitGiven(a.given);
-  const GivenWords y = SplitGiven(b.given);
+  const GivenWords x = WordsOf(a);
+  const GivenWords y = WordsOf(b);
   if (x.count <= y.count ? WordsWithin(x, y) : WordsWithin(y, x)) return 1;
   // A typo: every word of one close to a word of the other ("jose lius" and "jose luis").
   if (x.count <= y.count ? WordsCloseWithin(x, y) : WordsCloseWithin(y, x)) return 2;
   // Written as one word ("josemaria" and "jose maria").
-  if (x.count == 1 || y.count == 1) {
+  if ((x.count == 1) != (y.count == 1)) {
     std::array<char, 64> joined_x;
     std::array<char, 64> joined_y;
     const auto join = [](const GivenWords& w, std::array<char, 64>& out) {
@@ -323,6 +323,21 @@ PreparedRecord PrepareRecord(const PersonRecord& person) {
       if (end == std::string_view::npos) end = given.size();
       if (!r.given.empty()) r.given.push_back(' ');
       r.given.append(CanonicalGivenName(given.substr(i, end - i)));
+      i = end + 1;
+    }
+  }
+  {
+    std::size_t i = 0;
+    const std::string_view s = r.given;
+    // Given names are cut at 32 bytes (person.h): offsets fit a byte.
+    while (i < s.size() && r.given_word_count < kMaxGivenWords && s.size() <= 255) {
+      std::size_t end = s.find(' ', i);
+      if (end == std::string_view::npos) end = s.size();
+      const std::string_view w = s.substr(i, end - i);
+      if (!w.empty() && !IsGivenParticle(w)) {
+        r.given_words[r.given_word_count++] = {static_cast<std::uint8_t>(i),
+                                               static_cast<std::uint8_t>(w.size())};
+      }
       i = end + 1;
     }
   }

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cdp/graph_delta.h"
@@ -57,6 +58,11 @@ struct PreparedRecord {
   std::uint64_t given_hash = 0;     // of `given` (0 when missing)
   std::uint64_t surnames_hash = 0;  // of "surname1 surname2" (0 when surname1 is missing)
   std::uint32_t birth_number = 0;   // YYYYMMDD (0 when missing)
+  // The words of `given` that tell it apart (particles such as "del" left out), as (offset,
+  // length) into `given`: at most kMaxGivenWords.
+  static constexpr std::size_t kMaxGivenWords = 6;
+  std::array<std::pair<std::uint8_t, std::uint8_t>, kMaxGivenWords> given_words{};
+  std::uint8_t given_word_count = 0;
 };
 PreparedRecord PrepareRecord(const PersonRecord& person);
 

@@ -171,8 +171,16 @@ struct Matcher::Rep final : NameFrequencies {
 
   MatcherStats stats;
 
+  // The record ResolveRecord is scoring (not indexed yet), or null.
+  std::uint32_t resolving_node = 0;
+  const PreparedRecord* resolving = nullptr;
+
   // Scratch of ResolveRecord.
-  absl::flat_hash_map<std::uint32_t, std::uint32_t> hits;
+  std::vector<const PreparedRecord*> own;     // the record and its profile's records
+  std::vector<std::uint32_t> candidate_keys;  // ProfileKey of each candidate profile
+  Scored candidate;
+  std::vector<std::uint8_t> hits;      // by node: blocking keys shared with the new record
+  std::vector<std::uint32_t> touched;  // the nodes with hits
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ranked;  // (hits, node)
 
   Rep(const MatcherOptions& o, const MatchModel& m) : options(o), model(m) {}
@@ -338,14 +346,22 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
   // Candidates: the records sharing a blocking key, most shared keys first.
   std::array<std::uint64_t, 8> keys{};
   const std::size_t key_count = BlockingKeys(record, keys);
-  r.hits.clear();
+  // Shared keys counted in an array indexed by node (ids are dense): no hashing, no
+  // allocation once it has grown.
+  if (r.hits.size() < graph.NodeCount()) r.hits.resize(graph.NodeCount() + graph.NodeCount() / 4);
+  r.touched.clear();
   for (std::size_t i = 0; i < key_count; ++i) {
     auto it = r.blocks.find(keys[i]);
     if (it == r.blocks.end() || it->second.oversized) continue;
-    for (std::uint32_t other : it->second.nodes) ++r.hits[other];
+    for (std::uint32_t other : it->second.nodes) {
+      if (r.hits[other]++ == 0) r.touched.push_back(other);
+    }
   }
   r.ranked.clear();
-  for (const auto& [other, h] : r.hits) r.ranked.emplace_back(h, other);
+  for (std::uint32_t other : r.touched) {
+    r.ranked.emplace_back(r.hits[other], other);
+    r.hits[other] = 0;
+  }
   std::sort(r.ranked.begin(), r.ranked.end(), [](const auto& x, const auto& y) {
     return x.first != y.first ? x.first > y.first : x.second < y.second;
   });
@@ -357,36 +373,49 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
   const std::size_t own_count = graph.ProfileNodesOfType(
       node, kPersonRecord,
       std::span<std::uint32_t>(own_nodes.data(), r.options.max_cluster_records), kMaxProfileWalk);
-  std::vector<const PreparedRecord*> own = {&record};
+  std::vector<const PreparedRecord*>& own = r.own;
+  own.assign(1, &record);
   for (std::size_t i = 0; i < own_count; ++i) {
     if (const PreparedRecord* other = r.Find(own_nodes[i])) own.push_back(other);
   }
 
+  // The graph asks RecordsCompatible about this record before it is indexed.
+  r.resolving_node = node;
+  r.resolving = &record;
+
   // One representative per candidate profile, scored cluster-to-cluster.
-  std::vector<std::uint32_t> profiles;
+  const std::uint32_t own_key = graph.ProfileKey(node);
+  std::vector<std::uint32_t>& profiles = r.candidate_keys;
+  profiles.clear();
   std::vector<Scored> scored;
+  Scored& c = r.candidate;
   for (const auto& [h, other] : r.ranked) {
     if (profiles.size() >= r.options.max_candidates) break;
-    if (graph.SameProfile(node, other)) continue;
-    bool seen = false;
-    for (std::uint32_t p : profiles) {
-      if (graph.SameProfile(p, other)) {
-        seen = true;
-        break;
-      }
+    const std::uint32_t key = graph.ProfileKey(other);
+    if (key == own_key || std::find(profiles.begin(), profiles.end(), key) != profiles.end()) {
+      continue;
     }
-    if (seen) continue;
-    profiles.push_back(other);
+    profiles.push_back(key);
     // A strong identifier that disagrees, or a cannot-link: never linked, whatever the score.
+    // The identifiers are checked before scoring (cheap, and most candidates fail it when
+    // records carry national ids); whether the records may be one person (it compares the
+    // records of both profiles) only for the candidates that score.
+    if (!graph.CanLinkByIdentifiers(node, other)) {
+      ++r.stats.refused;
+      continue;
+    }
+    // The scratch candidate keeps its evidence's capacity: no allocation for the many that
+    // score low.
+    c.profile_node = other;
+    c.score = ScoreProfiles(graph, own, other, &c.best_node, &c.evidence, &r.stats.pairs_scored);
+    if (c.score < r.options.review_threshold) continue;
     if (!graph.CanLink(node, other)) {
       ++r.stats.refused;
       continue;
     }
-    Scored s;
-    s.profile_node = other;
-    s.score = ScoreProfiles(graph, own, other, &s.best_node, &s.evidence, &r.stats.pairs_scored);
-    if (s.score >= r.options.review_threshold) scored.push_back(std::move(s));
+    scored.push_back(c);
   }
+  r.resolving = nullptr;
   r.Add(node, std::move(record));
   if (scored.empty()) return;
   std::sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
@@ -442,6 +471,7 @@ bool Matcher::RecordsCompatible(const IdentityGraph& graph, std::span<const std:
   decoded.reserve(a.size() + b.size());
   const auto get = [&](std::uint32_t node) -> const PreparedRecord* {
     if (const PreparedRecord* known = r.Find(node)) return known;
+    if (r.resolving != nullptr && node == r.resolving_node) return r.resolving;
     Result<PersonRecord> person = DecodePersonRecord(graph.NodeValue(node));
     if (!person.ok()) return nullptr;
     decoded.push_back(PrepareRecord(*person));

@@ -71,7 +71,8 @@ struct MatcherStats {
   std::size_t resolved = 0;      // new records resolved, since start
   std::size_t pairs_scored = 0;  // since start
   std::size_t links = 0;         // probabilistic links made, since start
-  std::size_t refused = 0;       // candidates skipped for a conflict or cannot-link
+  std::size_t refused = 0;       // candidates skipped: an identifier limit or cannot-link, or
+                                 // (scoring candidates) records that cannot be one person
   std::size_t reviews_pending = 0;
   std::size_t reviews_created = 0;  // since start
 };
