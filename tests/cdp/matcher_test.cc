@@ -130,6 +130,35 @@ TEST_F(MatcherTest, TwoDifferentValidNationalIdsForbidTheLinkWhateverTheScore) {
   EXPECT_EQ(matcher_.Stats().reviews_pending, 0u);
 }
 
+TEST_F(MatcherTest, IdentifierChecksComeApartFromTheRecordsCompatibility) {
+  // Two clearly different people (names, birth date, gender) with no identifier in common.
+  Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, Maria(), 1));
+  PersonRecord other;
+  other.given = "jorge";
+  other.surname1 = "navarro";
+  other.surname2 = "ruiz";
+  other.birth = BirthDate{1951, 11, 2};
+  other.gender = Gender::kMale;
+  Apply(MakeEvent("m2", {Id(kAnonymousId, "a2")}, other, 2));
+  const std::uint32_t a1 = *graph_.FindNode(kAnonymousId, "a1");
+  const std::uint32_t a2 = *graph_.FindNode(kAnonymousId, "a2");
+  const std::uint32_t maria = *graph_.FindNode(kPersonRecord, EncodePersonRecord(Maria()));
+  EXPECT_TRUE(graph_.CanLinkByIdentifiers(a1, a2));  // no identifier limit is broken
+  EXPECT_FALSE(graph_.CanLink(a1, a2));              // the records contradict each other
+  // ProfileKey: equal exactly when two nodes share a profile.
+  EXPECT_EQ(graph_.ProfileKey(a1), graph_.ProfileKey(maria));
+  EXPECT_NE(graph_.ProfileKey(a1), graph_.ProfileKey(a2));
+
+  // Two valid national ids: refused by the identifiers alone.
+  Apply(MakeEvent("m3", {Id(kNationalId, "12345678Z"), Id(kAnonymousId, "a1")}, std::nullopt, 3));
+  PersonRecord same = Maria();
+  same.street = "c mayor 5";
+  Apply(MakeEvent("m4", {Id(kNationalId, "87654321X"), Id(kAnonymousId, "a3")}, same, 4));
+  const std::uint32_t a3 = *graph_.FindNode(kAnonymousId, "a3");
+  EXPECT_FALSE(graph_.CanLinkByIdentifiers(a1, a3));
+  EXPECT_FALSE(graph_.CanLink(a1, a3));
+}
+
 TEST_F(MatcherTest, ScoringIsRecordToClusterSoOneWeakLinkCannotChainTwoPeople) {
   // One profile (a shared user id) holding two records of the same name: one with a birth
   // date and address, one with only a phone.
