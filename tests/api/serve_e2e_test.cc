@@ -2,9 +2,14 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <signal.h>
+#include <simdjson.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
@@ -69,6 +74,103 @@ TEST_F(ServeE2eTest, OpenApiDocumentIsServed) {
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ(doc->status, 200);
   EXPECT_NE(doc->body.find("\"openapi\""), std::string::npos);
+}
+
+// The OpenAPI document stays true to the server: each operation marked `x-cdp-status: served`
+// reaches a handler of the real server (path parameters filled with sample values, a JSON body
+// for writes, a WebSocket upgrade where `x-cdp-websocket` describes frames), and needs the key its
+// `x-cdp-scope` says (401 without a key, 403 with a key lacking the scope); each one marked
+// `planned` is not routed yet (404 "no route for this path"), so that a route that arrives must be
+// marked.
+TEST_F(ServeE2eTest, OpenApiDocumentMatchesTheRoutesServed) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto doc = HttpCall(server->port(), "GET", "/openapi.json");
+  ASSERT_TRUE(doc.ok());
+  ASSERT_EQ(doc->status, 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::object paths;
+  ASSERT_EQ(parser.parse(doc->body).at_key("paths").get_object().get(paths), simdjson::SUCCESS);
+  struct Operation {
+    std::string method;
+    std::string target;
+    std::string status;
+    std::string scope;
+    bool websocket = false;
+  };
+  std::vector<Operation> operations;
+  for (auto [path, methods] : paths) {
+    std::string target;
+    for (std::size_t i = 0; i < path.size();) {
+      if (path[i] != '{') {
+        target += path[i++];
+        continue;
+      }
+      const std::size_t end = path.find('}', i);
+      ASSERT_NE(end, std::string_view::npos) << path;
+      const std::string_view name = path.substr(i + 1, end - i - 1);
+      target += name == "ref" ? "anonymous_id:nobody" : "1";
+      i = end + 1;
+    }
+    simdjson::dom::object by_method;
+    ASSERT_EQ(methods.get_object().get(by_method), simdjson::SUCCESS) << path;
+    for (auto [method, operation] : by_method) {
+      Operation op;
+      for (char c : method) op.method += static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+      op.target = target;
+      std::string_view text;
+      ASSERT_EQ(operation["x-cdp-status"].get_string().get(text), simdjson::SUCCESS) << path;
+      op.status = std::string(text);
+      if (operation["x-cdp-scope"].get_string().get(text) == simdjson::SUCCESS) {
+        op.scope = std::string(text);
+      }
+      // A WebSocket operation describes its frames under `x-cdp-websocket`.
+      op.websocket = operation["x-cdp-websocket"].error() == simdjson::SUCCESS;
+      operations.push_back(std::move(op));
+    }
+  }
+  ASSERT_GE(operations.size(), 20u);
+  std::size_t served = 0;
+  for (const Operation& op : operations) {
+    const std::string what = op.method + " " + op.target;
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (op.websocket) {
+      headers = {{"Connection", "Upgrade"},
+                 {"Upgrade", "websocket"},
+                 {"Sec-WebSocket-Version", "13"},
+                 {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+    }
+    const bool write = op.method == "POST" || op.method == "PUT";
+    const auto call = [&](std::optional<std::string_view> key) {
+      auto with = headers;
+      if (key) with.push_back(BearerAuth(*key));
+      return HttpCall(server->port(), op.method, op.target, with, write ? "{}" : "");
+    };
+    auto reply = call("ak_test");
+    ASSERT_TRUE(reply.ok()) << what << ": " << reply.status().ToString();
+    const bool routed =
+        reply->body.find("no route for this path") == std::string::npos && reply->status != 405;
+    if (op.status == "planned") {
+      EXPECT_FALSE(routed) << what << " is served: mark it `served`";
+      continue;
+    }
+    ASSERT_EQ(op.status, "served") << what;
+    ++served;
+    EXPECT_TRUE(routed) << what << ": " << reply->status << " " << reply->body;
+    if (op.websocket) {
+      EXPECT_EQ(reply->status, 101) << what;
+    }
+    if (op.scope.empty()) continue;
+    auto anonymous = call(std::nullopt);
+    ASSERT_TRUE(anonymous.ok()) << what;
+    EXPECT_EQ(anonymous->status, 401) << what << " without a key";
+    const std::string_view lacking = op.scope == "read" ? "wk_test" : "rk_test";
+    if (op.scope == "any") continue;
+    auto denied = call(lacking);
+    ASSERT_TRUE(denied.ok()) << what;
+    EXPECT_EQ(denied->status, 403) << what << " with a key lacking the " << op.scope << " scope";
+  }
+  EXPECT_GE(served, 15u);
 }
 
 TEST_F(ServeE2eTest, KeysAndScopesAreEnforced) {
