@@ -422,8 +422,10 @@ void Matcher::ResolveRecord(IdentityGraph& graph, std::uint32_t node, const Even
     return x.score != y.score ? x.score > y.score : x.profile_node < y.profile_node;
   });
 
-  // The best-scoring profile that may be linked is: a better-scoring one that may not (a
-  // sibling sharing surnames, address and phone whose given name disagrees) goes to review.
+  // Every profile that qualifies is linked, best first (two profiles of one person that the
+  // record matches both are joined through it); one that scores but does not qualify (a
+  // sibling sharing surnames, address and phone whose given name disagrees) goes to review
+  // and does not stop the others.
   std::size_t proposed = 0;
   for (const Scored& s : scored) {
     if (graph.SameProfile(node, s.profile_node)) continue;
