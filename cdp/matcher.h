@@ -1,12 +1,13 @@
 // The streaming probabilistic matcher (DESIGN.md, Probabilistic matching): each new person
-// record is compared with the records of candidate profiles found through several blocking
-// keys and scored record-to-cluster with the Fellegi-Sunter model: every field at its best
-// level over the profile's records, so that a field the profile holds and never agrees on
-// counts against it (one agreeing record cannot chain two people). At or above the link
-// threshold it is linked into the best profile with a probabilistic edge holding the weights;
-// between the review and link thresholds a review item waits for a person's decision. A link
-// that would break an identifier limit (two different valid national ids) or a cannot-link is
-// never made, whatever the score.
+// record (with the other records of the profile its event's identifiers put it in) is compared
+// with the records of candidate profiles found through several blocking keys and scored
+// cluster-to-cluster with the Fellegi-Sunter model: every field at its best level over the
+// pairs of records, so that a field the candidate holds and never agrees on counts against it
+// (one agreeing record cannot chain two people). At or above the link threshold, when given
+// names and birth dates do not disagree outright, it is linked into each such profile with a
+// probabilistic edge holding the weights; between the review and link thresholds a review
+// item waits for a person's decision. A link that would break an identifier limit (two
+// different valid national ids) or a cannot-link is never made, whatever the score.
 #pragma once
 
 #include <array>
