@@ -159,6 +159,42 @@ TEST_F(MatcherTest, IdentifierChecksComeApartFromTheRecordsCompatibility) {
   EXPECT_FALSE(graph_.CanLink(a1, a3));
 }
 
+TEST_F(MatcherTest, ARecordBringsItsProfilesOtherRecordsToTheComparison) {
+  // A phone call: names and a phone.
+  PersonRecord call;
+  call.given = "maria";
+  call.surname1 = "garcia";
+  call.surname2 = "lopez";
+  call.phone = "+34612000111";
+  Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, call, 1));
+  // An office visit with the national id: the names agree, nothing else to compare.
+  PersonRecord office = Maria();
+  office.document = "12345678Z";
+  Apply(MakeEvent("m2", {Id(kNationalId, "12345678Z"), Id(kAnonymousId, "a2")}, office, 2));
+  ASSERT_NE(ProfileOf("a1"), ProfileOf("a2"));
+  // A form with the national id, a surname and the phone: alone it says little about the
+  // caller (no given name); with the office visit's names (the same profile, by the national
+  // id) the caller's profile agrees on given name, surnames and phone.
+  PersonRecord form;
+  form.surname1 = "garcia";
+  form.phone = "+34612000111";
+  form.document = "12345678Z";
+  const std::size_t links_before = matcher_.Stats().links;
+  {
+    IdentityGraph graph(IdentityConfig::Defaults());
+    Matcher matcher(Options(), MatchModel::Defaults());
+    graph.SetRecordResolver(&matcher);
+    graph.ApplyEvent(MakeEvent("m1", {Id(kAnonymousId, "a1")}, call, 1), 1);
+    graph.ApplyEvent(MakeEvent("m3", {Id(kAnonymousId, "a3")}, form, 3), 2);
+    EXPECT_NE(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a3"))
+        << "the form alone should not be enough";
+  }
+  Apply(MakeEvent("m3", {Id(kNationalId, "12345678Z"), Id(kAnonymousId, "a3")}, form, 3));
+  EXPECT_EQ(ProfileOf("a2"), ProfileOf("a3"));
+  EXPECT_EQ(ProfileOf("a1"), ProfileOf("a3"));
+  EXPECT_EQ(matcher_.Stats().links, links_before + 1u);
+}
+
 TEST_F(MatcherTest, ScoringIsRecordToClusterSoOneWeakLinkCannotChainTwoPeople) {
   // One profile (a shared user id) holding two records of the same name: one with a birth
   // date and address, one with only a phone.
