@@ -101,35 +101,25 @@ GivenWords WordsOf(const PreparedRecord& r) {
   return out;
 }
 
-// Whether every word of `small` is a word of `large` (each used once).
-bool WordsWithin(const GivenWords& small, const GivenWords& large) {
+// Whether every word of `small` matches a word of `large` (each used once), by `matches`:
+// equality for a compound and its parts, CloseGivenWord (or equality) for typos.
+template <typename Matches>
+bool EveryWordWithin(const GivenWords& small, const GivenWords& large, Matches matches) {
   if (small.count == 0 || small.count > large.count) return false;
   std::array<bool, kMaxGivenWords> used{};
   for (std::size_t i = 0; i < small.count; ++i) {
     bool found = false;
     for (std::size_t j = 0; j < large.count && !found; ++j) {
-      if (!used[j] && small.word[i] == large.word[j]) found = used[j] = true;
+      if (!used[j] && matches(small.word[i], large.word[j])) found = used[j] = true;
     }
     if (!found) return false;
   }
   return true;
 }
 
-// Whether every word of `small` is the same as, or close to, a word of `large`.
-bool WordsCloseWithin(const GivenWords& small, const GivenWords& large) {
-  if (small.count == 0 || small.count > large.count) return false;
-  std::array<bool, kMaxGivenWords> used{};
-  for (std::size_t i = 0; i < small.count; ++i) {
-    bool found = false;
-    for (std::size_t j = 0; j < large.count && !found; ++j) {
-      if (!used[j] &&
-          (small.word[i] == large.word[j] || CloseGivenWord(small.word[i], large.word[j]))) {
-        found = used[j] = true;
-      }
-    }
-    if (!found) return false;
-  }
-  return true;
+bool SameWord(std::string_view a, std::string_view b) { return a == b; }
+bool SameOrCloseWord(std::string_view a, std::string_view b) {
+  return a == b || CloseGivenWord(a, b);
 }
 
 std::uint8_t CompareGiven(const PreparedRecord& a, const PreparedRecord& b) {
@@ -140,9 +130,11 @@ std::uint8_t CompareGiven(const PreparedRecord& a, const PreparedRecord& b) {
   // ("ana maria" and "maria del pilar": sisters, often) are different names.
   const GivenWords x = WordsOf(a);
   const GivenWords y = WordsOf(b);
-  if (x.count <= y.count ? WordsWithin(x, y) : WordsWithin(y, x)) return 1;
+  const GivenWords& fewer = x.count <= y.count ? x : y;
+  const GivenWords& more = x.count <= y.count ? y : x;
+  if (EveryWordWithin(fewer, more, SameWord)) return 1;
   // A typo: every word of one close to a word of the other ("jose lius" and "jose luis").
-  if (x.count <= y.count ? WordsCloseWithin(x, y) : WordsCloseWithin(y, x)) return 2;
+  if (EveryWordWithin(fewer, more, SameOrCloseWord)) return 2;
   // Written as one word ("josemaria" and "jose maria").
   if ((x.count == 1) != (y.count == 1)) {
     std::array<char, 64> joined_x;
