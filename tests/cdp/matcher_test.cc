@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,22 @@ Event MakeEvent(const std::string& message_id, std::vector<Identifier> ids,
 Identifier Id(IdentifierType type, std::string value) {
   return Identifier{type, std::move(value), true, IdentifierSource::kMessage};
 }
+
+// A graph with a matcher of its own, for a run with other options beside the fixture's.
+struct GraphWithMatcher {
+  explicit GraphWithMatcher(const MatcherOptions& options)
+      : matcher(options, MatchModel::Defaults()) {
+    graph.SetRecordResolver(&matcher);
+  }
+  void Apply(const Event& e) { graph.ApplyEvent(e, ++sequence); }
+  std::optional<std::uint64_t> ProfileOf(const std::string& anonymous_id) const {
+    return graph.FindProfile(kAnonymousId, anonymous_id);
+  }
+
+  IdentityGraph graph{IdentityConfig::Defaults()};
+  Matcher matcher;
+  std::uint64_t sequence = 0;
+};
 
 class MatcherTest : public ::testing::Test {
  protected:
@@ -181,12 +198,10 @@ TEST_F(MatcherTest, ARecordBringsItsProfilesOtherRecordsToTheComparison) {
   form.document = "12345678Z";
   const std::size_t links_before = matcher_.Stats().links;
   {
-    IdentityGraph graph(IdentityConfig::Defaults());
-    Matcher matcher(Options(), MatchModel::Defaults());
-    graph.SetRecordResolver(&matcher);
-    graph.ApplyEvent(MakeEvent("m1", {Id(kAnonymousId, "a1")}, call, 1), 1);
-    graph.ApplyEvent(MakeEvent("m3", {Id(kAnonymousId, "a3")}, form, 3), 2);
-    EXPECT_NE(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a3"))
+    GraphWithMatcher alone(Options());
+    alone.Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, call, 1));
+    alone.Apply(MakeEvent("m3", {Id(kAnonymousId, "a3")}, form, 3));
+    EXPECT_NE(alone.ProfileOf("a1"), alone.ProfileOf("a3"))
         << "the form alone should not be enough";
   }
   Apply(MakeEvent("m3", {Id(kNationalId, "12345678Z"), Id(kAnonymousId, "a3")}, form, 3));
@@ -270,12 +285,10 @@ TEST_F(MatcherTest, ASiblingSharingSurnamesAddressAndPhoneIsNotLinked) {
   // Where given names are often corrupted (FEBRL), the rule can be turned off.
   MatcherOptions options = Options();
   options.given_must_agree = false;
-  IdentityGraph graph(IdentityConfig::Defaults());
-  Matcher matcher(options, MatchModel::Defaults());
-  graph.SetRecordResolver(&matcher);
-  graph.ApplyEvent(MakeEvent("m1", {Id(kAnonymousId, "a1")}, sister, 1), 1);
-  graph.ApplyEvent(MakeEvent("m2", {Id(kAnonymousId, "a2")}, brother, 2), 2);
-  EXPECT_EQ(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a2"));
+  GraphWithMatcher other(options);
+  other.Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, sister, 1));
+  other.Apply(MakeEvent("m2", {Id(kAnonymousId, "a2")}, brother, 2));
+  EXPECT_EQ(other.ProfileOf("a1"), other.ProfileOf("a2"));
 }
 
 TEST_F(MatcherTest, AFatherAndSonOfOneNameAreNotLinked) {
@@ -302,12 +315,10 @@ TEST_F(MatcherTest, AFatherAndSonOfOneNameAreNotLinked) {
   // Where birth dates are garbled at random (FEBRL), the rule can be turned off.
   MatcherOptions options = Options();
   options.birth_must_agree = false;
-  IdentityGraph graph(IdentityConfig::Defaults());
-  Matcher matcher(options, MatchModel::Defaults());
-  graph.SetRecordResolver(&matcher);
-  graph.ApplyEvent(MakeEvent("m1", {Id(kAnonymousId, "a1")}, father, 1), 1);
-  graph.ApplyEvent(MakeEvent("m2", {Id(kAnonymousId, "a2")}, son, 2), 2);
-  EXPECT_EQ(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a2"));
+  GraphWithMatcher other(options);
+  other.Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, father, 1));
+  other.Apply(MakeEvent("m2", {Id(kAnonymousId, "a2")}, son, 2));
+  EXPECT_EQ(other.ProfileOf("a1"), other.ProfileOf("a2"));
 }
 
 TEST_F(MatcherTest, AnOversizedBlockIsNotUsed) {
@@ -415,16 +426,14 @@ TEST_F(MatcherTest, ANoMatchDecisionIsACannotLinkThatLaterEvidenceRespects) {
 TEST_F(MatcherTest, MatchingOffStillIndexesRecords) {
   MatcherOptions off = Options();
   off.enabled = false;
-  IdentityGraph graph(IdentityConfig::Defaults());
-  Matcher matcher(off, MatchModel::Defaults());
-  graph.SetRecordResolver(&matcher);
-  graph.ApplyEvent(MakeEvent("m1", {Id(kAnonymousId, "a1")}, Maria(), 1), 1);
+  GraphWithMatcher other(off);
+  other.Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, Maria(), 1));
   PersonRecord office = Maria();
   office.street = "c mayor 5";
-  graph.ApplyEvent(MakeEvent("m2", {Id(kAnonymousId, "a2")}, office, 2), 2);
-  EXPECT_NE(graph.FindProfile(kAnonymousId, "a1"), graph.FindProfile(kAnonymousId, "a2"));
-  EXPECT_EQ(matcher.Stats().records, 2u);
-  EXPECT_EQ(matcher.Stats().resolved, 0u);
+  other.Apply(MakeEvent("m2", {Id(kAnonymousId, "a2")}, office, 2));
+  EXPECT_NE(other.ProfileOf("a1"), other.ProfileOf("a2"));
+  EXPECT_EQ(other.matcher.Stats().records, 2u);
+  EXPECT_EQ(other.matcher.Stats().resolved, 0u);
 }
 
 TEST_F(MatcherTest, LoadFromGraphIndexesTheStoredRecords) {
