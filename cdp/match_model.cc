@@ -355,6 +355,18 @@ ComparisonVector CompareRecords(const PreparedRecord& a, const PreparedRecord& b
   ComparisonVector v;
   v.level[kFieldGiven] = CompareGiven(a, b);
   v.level[kFieldSurnames] = CompareSurnames(a, b);
+  // The given name and the first surname written in each other's fields ("Caleb Rowe" and
+  // "Rowe Caleb"): both close, not both different.
+  constexpr std::uint8_t kGivenDifferent = kMatchFieldLevels[kFieldGiven] - 1;
+  constexpr std::uint8_t kSurnamesDifferent = kMatchFieldLevels[kFieldSurnames] - 1;
+  if (v.level[kFieldGiven] == kGivenDifferent && v.level[kFieldSurnames] == kSurnamesDifferent &&
+      !a.given_first.empty() && !b.given_first.empty() && !a.person.surname1.empty() &&
+      !b.person.surname1.empty() &&
+      (a.given_first == b.person.surname1 || OneTypoApart(a.given_first, b.person.surname1)) &&
+      (b.given_first == a.person.surname1 || OneTypoApart(b.given_first, a.person.surname1))) {
+    v.level[kFieldGiven] = 2;
+    v.level[kFieldSurnames] = 3;
+  }
   v.level[kFieldBirth] = a.birth_number != 0 && a.birth_number == b.birth_number
                              ? std::uint8_t{0}
                              : CompareBirth(a, b);

@@ -152,6 +152,27 @@ TEST(CompareRecordsTest, GivenNamesOfRelativesAreNotCloseAndTyposAre) {
   }
 }
 
+TEST(CompareRecordsTest, AGivenNameAndSurnameInEachOthersFieldsAreClose) {
+  PersonRecord a = Maria();
+  a.given = "caleb";
+  a.surname1 = "rowe";
+  a.surname2 = "";
+  PersonRecord b = a;
+  b.given = "rowe";
+  b.surname1 = "caleb";
+  ComparisonVector v = Compare(a, b);
+  EXPECT_EQ(MatchLevelName(kFieldGiven, v.level[kFieldGiven]), "close");
+  EXPECT_EQ(MatchLevelName(kFieldSurnames, v.level[kFieldSurnames]), "close");
+  b.surname1 = "calbe";  // and a typo
+  v = Compare(a, b);
+  EXPECT_EQ(MatchLevelName(kFieldGiven, v.level[kFieldGiven]), "close");
+  // Only one of the two crossed: different people.
+  b.given = "lucas";
+  v = Compare(a, b);
+  EXPECT_EQ(MatchLevelName(kFieldGiven, v.level[kFieldGiven]), "different");
+  EXPECT_EQ(MatchLevelName(kFieldSurnames, v.level[kFieldSurnames]), "different");
+}
+
 TEST(ScoreComparisonTest, TotalIsPriorPlusFieldWeightsAndTheWaterfallAddsUp) {
   const MatchModel model = MatchModel::Defaults();
   PersonRecord other = Maria();
