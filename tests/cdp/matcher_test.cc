@@ -27,6 +27,16 @@ PersonRecord Maria() {
   return p;
 }
 
+// Maria on the phone: her names and a phone, nothing else.
+PersonRecord MariaOnThePhone() {
+  PersonRecord p;
+  p.given = "maria";
+  p.surname1 = "garcia";
+  p.surname2 = "lopez";
+  p.phone = "+34612000111";
+  return p;
+}
+
 Timestamp At(int seconds) { return Timestamp(std::chrono::seconds(1'700'000'000 + seconds)); }
 
 // An event with the given identifiers (in type order) and, when `person` is set, its record.
@@ -178,11 +188,7 @@ TEST_F(MatcherTest, IdentifierChecksComeApartFromTheRecordsCompatibility) {
 
 TEST_F(MatcherTest, ARecordBringsItsProfilesOtherRecordsToTheComparison) {
   // A phone call: names and a phone.
-  PersonRecord call;
-  call.given = "maria";
-  call.surname1 = "garcia";
-  call.surname2 = "lopez";
-  call.phone = "+34612000111";
+  const PersonRecord call = MariaOnThePhone();
   Apply(MakeEvent("m1", {Id(kAnonymousId, "a1")}, call, 1));
   // An office visit with the national id: the names agree, nothing else to compare.
   PersonRecord office = Maria();
@@ -213,11 +219,7 @@ TEST_F(MatcherTest, ARecordBringsItsProfilesOtherRecordsToTheComparison) {
 TEST_F(MatcherTest, ScoringIsRecordToClusterSoOneWeakLinkCannotChainTwoPeople) {
   // One profile (a shared user id) holding two records of the same name: one with a birth
   // date and address, one with only a phone.
-  PersonRecord with_phone;
-  with_phone.given = "maria";
-  with_phone.surname1 = "garcia";
-  with_phone.surname2 = "lopez";
-  with_phone.phone = "+34612000111";
+  const PersonRecord with_phone = MariaOnThePhone();
   Apply(MakeEvent("m1", {Id(kUserId, "u1"), Id(kAnonymousId, "a1")}, Maria(), 1));
   Apply(MakeEvent("m2", {Id(kUserId, "u1"), Id(kAnonymousId, "a2")}, with_phone, 2));
   ASSERT_EQ(ProfileOf("a1"), ProfileOf("a2"));
