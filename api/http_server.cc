@@ -172,9 +172,30 @@ HttpRequest ToHttpRequest(const http::request<http::string_body>& message) {
   return request;
 }
 
+class WebSocketSession;
+
+// The handler's view of a session: holds it weakly, so that it may outlive it.
+class SessionPeer final : public WebSocketPeer {
+ public:
+  explicit SessionPeer(std::weak_ptr<WebSocketSession> session) : session_(std::move(session)) {}
+  bool Send(std::string text) override;
+  std::size_t QueuedBytes() const override { return queued_.load(); }
+  void Close(std::uint16_t code, std::string reason) override;
+  bool closed() const override { return closed_.load(); }
+
+  void SetClosed() { closed_.store(true); }
+  void Written(std::size_t bytes) { queued_.fetch_sub(bytes); }
+
+ private:
+  std::weak_ptr<WebSocketSession> session_;
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<bool> closed_{false};
+};
+
 // One WebSocket connection: reads messages, hands each to the handler, and writes the
-// replies in message order. At most `websocket_window` messages wait for replies; past that
-// it stops reading until replies drain. All work runs on its strand.
+// replies in message order, and the handler's pushes between them. At most
+// `websocket_window` messages wait for replies; past that it stops reading until replies
+// drain. All work runs on its strand.
 class WebSocketSession : public Connection, public std::enable_shared_from_this<WebSocketSession> {
  public:
   WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<WebSocketHandler> handler,
@@ -184,7 +205,44 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
         handler_(std::move(handler)),
         shared_(std::move(shared)) {}
 
-  ~WebSocketSession() override { shared_->websockets_active->Add(-1); }
+  ~WebSocketSession() override {
+    if (peer_) peer_->SetClosed();
+    shared_->websockets_active->Add(-1);
+  }
+
+  // From SessionPeer, on any thread.
+  void Push(std::string text) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+      if (self->closed_ || self->closing_) {
+        self->peer_->Written(t.size());
+        return;
+      }
+      self->pushes_.push_back(std::move(t));
+      self->Flush();
+    });
+  }
+  void CloseWith(std::uint16_t code, std::string reason) {
+    net::post(ws_.get_executor(), [self = shared_from_this(), code,
+                                   r = std::move(reason)]() mutable {
+      if (self->closed_ || self->close_sent_) return;
+      for (const std::string& t : self->pushes_) self->peer_->Written(t.size());
+      self->pushes_.clear();
+      self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), r);
+      self->closing_ = true;
+      self->peer_->SetClosed();
+      if (self->writing_) {
+        // The peer is not taking the message being written: give it a moment, then cut it.
+        self->grace_timer_.expires_after(self->shared_->options.websocket_close_grace);
+        self->grace_timer_.async_wait([self](beast::error_code ec) {
+          if (ec || self->closed_ || self->close_sent_) return;
+          self->closed_ = true;
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        });
+      }
+      self->MaybeClose();
+    });
+  }
 
   void Run(http::request<http::string_body> upgrade) {
     registration_.Register(this, weak_from_this());
@@ -219,6 +277,14 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   void OnAccept(beast::error_code ec) {
     if (ec) return;
     accepted_ = true;
+    peer_ = std::make_shared<SessionPeer>(weak_from_this());
+    try {
+      handler_->OnOpen(peer_);
+    } catch (const std::exception& e) {
+      LogError(std::string("websocket handler threw: ") + e.what());
+      closed_ = true;
+      return;
+    }
     if (shared_->draining.load()) closing_ = true;
     MaybeRead();
     MaybeClose();
@@ -238,6 +304,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
     if (ec) {
       // Closed by the peer, timed out, or a message over the limit (Beast has sent 1009).
       closed_ = true;
+      if (peer_) peer_->SetClosed();
       return;
     }
     shared_->websocket_frames->Increment();
@@ -268,11 +335,20 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   }
 
   void Flush() {
-    if (writing_ || closed_ || pending_.empty() || !pending_.front().ready) return;
+    if (writing_ || closed_ || close_sent_) return;
+    out_pushed_ = 0;
+    if (!pending_.empty() && pending_.front().ready) {
+      out_ = std::move(pending_.front().text);
+      pending_.pop_front();
+      ++first_index_;
+    } else if (!pushes_.empty()) {
+      out_ = std::move(pushes_.front());
+      pushes_.pop_front();
+      out_pushed_ = out_.size();
+    } else {
+      return;
+    }
     writing_ = true;
-    out_ = std::move(pending_.front().text);
-    pending_.pop_front();
-    ++first_index_;
     ws_.text(true);
     ws_.async_write(net::buffer(out_),
                     beast::bind_front_handler(&WebSocketSession::OnWrite, shared_from_this()));
@@ -280,8 +356,11 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
 
   void OnWrite(beast::error_code ec, std::size_t /*bytes*/) {
     writing_ = false;
+    if (out_pushed_ != 0) peer_->Written(out_pushed_);
+    out_pushed_ = 0;
     if (ec) {
       closed_ = true;
+      peer_->SetClosed();
       return;
     }
     Flush();
@@ -291,9 +370,14 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
 
   // Once draining and every reply is written, closes with "going away".
   void MaybeClose() {
-    if (!closing_ || !accepted_ || closed_ || close_sent_ || writing_ || !pending_.empty()) return;
+    if (!closing_ || !accepted_ || closed_ || close_sent_ || writing_) return;
+    if (!pending_.empty() && !close_reason_) return;
     close_sent_ = true;
-    ws_.async_close(websocket::close_code::going_away,
+    grace_timer_.cancel();
+    if (peer_) peer_->SetClosed();
+    const websocket::close_reason reason =
+        close_reason_ ? *close_reason_ : websocket::close_reason(websocket::close_code::going_away);
+    ws_.async_close(reason,
                     [self = shared_from_this()](beast::error_code) { self->closed_ = true; });
   }
 
@@ -305,7 +389,12 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   std::deque<Slot> pending_;
   std::uint64_t first_index_ = 0;  // index of pending_.front()
   std::uint64_t next_index_ = 0;
+  std::shared_ptr<SessionPeer> peer_;  // set on accept
+  std::deque<std::string> pushes_;
+  std::optional<websocket::close_reason> close_reason_;  // set by the handler's Close
+  net::steady_timer grace_timer_{ws_.get_executor()};
   std::string out_;
+  std::size_t out_pushed_ = 0;  // bytes of out_ counted in the peer's queue
   bool accepted_ = false;
   bool reading_ = false;
   bool writing_ = false;
@@ -313,6 +402,23 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
   bool close_sent_ = false;
   bool closed_ = false;
 };
+
+bool SessionPeer::Send(std::string text) {
+  if (closed_.load()) return false;
+  std::shared_ptr<WebSocketSession> session = session_.lock();
+  if (!session) return false;
+  queued_.fetch_add(text.size());
+  session->Push(std::move(text));
+  return true;
+}
+
+void SessionPeer::Close(std::uint16_t code, std::string reason) {
+  if (reason.size() > 123) reason.resize(123);
+  if (std::shared_ptr<WebSocketSession> session = session_.lock()) {
+    session->CloseWith(code, std::move(reason));
+  }
+  closed_.store(true);
+}
 
 // One connection. All its work runs on its strand.
 class Session : public Connection, public std::enable_shared_from_this<Session> {
@@ -545,6 +651,9 @@ Status HttpServerOptions::Validate() const {
   if (websocket_window == 0) return InvalidArgumentError("websocket_window: at least 1");
   if (websocket_idle_timeout.count() <= 0) {
     return InvalidArgumentError("websocket_idle_timeout: must be positive");
+  }
+  if (websocket_close_grace.count() <= 0) {
+    return InvalidArgumentError("websocket_close_grace: must be positive");
   }
   return Status::Ok();
 }

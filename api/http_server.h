@@ -40,15 +40,37 @@ struct HttpServerOptions {
   std::size_t websocket_max_message = std::size_t{500} * 1024;
   std::size_t websocket_window = 64;
   std::chrono::milliseconds websocket_idle_timeout{60'000};
+  // How long a closing WebSocket connection waits for the peer to take a pending write before
+  // it is disconnected without a close frame.
+  std::chrono::milliseconds websocket_close_grace{2'000};
 
   // kInvalidArgument naming the first bad field.
   Status Validate() const;
+};
+
+// One open WebSocket connection as its handler sees it, for messages the server sends unasked
+// (a subscription's pushes). Thread-safe; it may outlive the connection (calls then do nothing).
+class WebSocketPeer {
+ public:
+  virtual ~WebSocketPeer() = default;
+  // Queues a text message behind the earlier pushes. False, and nothing queued, once the
+  // connection is closed or closing.
+  virtual bool Send(std::string text) = 0;
+  // Bytes of pushed messages queued and not yet written to the socket.
+  virtual std::size_t QueuedBytes() const = 0;
+  // Drops the queued pushes and closes with `code` and `reason` (at most 123 bytes) once the
+  // message being written, if any, is out; a peer that does not read within
+  // `websocket_close_grace` is disconnected without the close frame.
+  virtual void Close(std::uint16_t code, std::string reason) = 0;
+  virtual bool closed() const = 0;
 };
 
 // The frame handler of one WebSocket connection. Its calls for one connection never overlap.
 class WebSocketHandler {
  public:
   virtual ~WebSocketHandler() = default;
+  // Called once the handshake is done, before any frame, on a network thread.
+  virtual void OnOpen(std::shared_ptr<WebSocketPeer> /*peer*/) {}
   // Called for each message in arrival order, on a network thread. `reply` must be called
   // exactly once, from any thread; replies are sent in the order of their frames.
   virtual void OnFrame(std::string&& frame, std::function<void(std::string)> reply) = 0;

@@ -19,6 +19,9 @@ constexpr std::string_view kReviewPrefix = "r_";
 // Review queue pages (docs/openapi.json, Limit).
 constexpr std::size_t kDefaultReviewPage = 100;
 constexpr std::size_t kMaxReviewPage = 1000;
+// Timeline pages (docs/openapi.json, EventLimit).
+constexpr std::size_t kDefaultEventPage = 100;
+constexpr std::size_t kMaxEventPage = 1000;
 
 std::string FormatSeconds(std::uint32_t seconds) {
   return FormatIso8601(Timestamp(std::chrono::seconds(seconds)));
@@ -105,6 +108,10 @@ void ProfileService::AddRoutes(Router& router) {
              [this](HttpRequest&& request, Responder respond) {
                HandleLinks(std::move(request), std::move(respond));
              });
+  router.Add("GET", "/v1/profiles/{ref}/events", Scope::kRead,
+             [this](HttpRequest&& request, Responder respond) {
+               HandleEvents(std::move(request), std::move(respond));
+             });
   router.Add("POST", "/v1/profiles/{ref}/split", Scope::kAdmin,
              [this](HttpRequest&& request, Responder respond) {
                HandleSplit(std::move(request), std::move(respond));
@@ -189,6 +196,56 @@ void ProfileService::HandleGet(HttpRequest&& request, Responder respond) const {
   auto rendered = RenderProfile(*id);
   if (!rendered.ok()) return respond(ErrorResponse(rendered.status()));
   respond(JsonResponse(std::move(rendered).value()));
+}
+
+void ProfileService::HandleEvents(HttpRequest&& request, Responder respond) const {
+  std::size_t limit = kDefaultEventPage;
+  if (const auto text = request.QueryParam("limit")) {
+    const auto value = ParseDecimal(*text, 4);
+    if (!value || *value > kMaxEventPage) {
+      return respond(ErrorResponse(InvalidArgumentError("limit: expected 1 to 1000")));
+    }
+    limit = static_cast<std::size_t>(*value);
+  }
+  // The cursor is the log sequence of the last event of the previous page.
+  std::uint64_t before = 0;
+  if (const auto text = request.QueryParam("cursor")) {
+    const auto value = ParseDecimal(*text, 19);
+    if (!value) {
+      return respond(ErrorResponse(InvalidArgumentError("cursor: expected the `next` of a page")));
+    }
+    before = *value;
+    if (before <= 1) return respond(JsonResponse(R"({"events":[]})"));
+  }
+  auto id = Resolve(*request.PathParam("ref"));
+  if (!id.ok()) return respond(ErrorResponse(id.status()));
+  const std::optional<std::vector<std::uint32_t>> nodes =
+      identity_->Read([&](const IdentityGraph& g) -> std::optional<std::vector<std::uint32_t>> {
+        const std::optional<std::uint64_t> active = g.ResolveProfileId(*id);
+        if (!active) return std::nullopt;
+        return g.View(*active).nodes;
+      });
+  if (!nodes) return respond(ErrorResponse(NotFoundError("no such profile")));
+  // One more than asked for, to know whether a next page exists.
+  std::vector<std::uint64_t> sequences;
+  if (Status s = store_->ReadTimeline(*nodes, before, limit + 1, &sequences); !s.ok()) {
+    return respond(ErrorResponse(s));
+  }
+  const bool more = sequences.size() > limit;
+  if (more) sequences.resize(limit);
+  std::vector<std::optional<std::string>> events;
+  if (Status s = store_->GetEvents(sequences, &events); !s.ok()) return respond(ErrorResponse(s));
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("profile_id").String(FormatProfileId(*id));
+  w.Key("events").BeginArray();
+  for (const auto& event : events) {
+    if (event) w.Raw(*event);
+  }
+  w.EndArray();
+  if (more) w.Key("next").String(std::to_string(sequences.back()));
+  w.EndObject();
+  respond(JsonResponse(w.Release()));
 }
 
 void ProfileService::HandleLinks(HttpRequest&& request, Responder respond) const {

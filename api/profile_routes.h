@@ -1,6 +1,7 @@
 // The profile endpoints of API.md backed by the identity graph: GET /v1/profiles/{ref},
-// GET /v1/profiles/{ref}/links, POST /v1/profiles/{ref}/split, and the matcher's review queue:
-// GET /v1/review and POST /v1/review/{id}.
+// GET /v1/profiles/{ref}/events (the timeline), GET /v1/profiles/{ref}/links, POST
+// /v1/profiles/{ref}/split, and the matcher's review queue: GET /v1/review and POST
+// /v1/review/{id}.
 #pragma once
 
 #include <functional>
@@ -46,6 +47,7 @@ class ProfileService {
 
   void HandleGet(HttpRequest&& request, Responder respond) const;
   void HandleLinks(HttpRequest&& request, Responder respond) const;
+  void HandleEvents(HttpRequest&& request, Responder respond) const;
   void HandleSplit(HttpRequest&& request, Responder respond);
   void HandleReviewList(HttpRequest&& request, Responder respond) const;
   void HandleReviewDecide(HttpRequest&& request, Responder respond);

@@ -223,6 +223,7 @@ Status Serve(const ServeOptions& options) {
 
   CDP_RETURN_IF_ERROR(options.ingest_limits.Validate());
   CDP_RETURN_IF_ERROR(options.writer.Validate());
+  CDP_RETURN_IF_ERROR(options.change_feed.Validate());
   auto store_or = storage::Store::Open(options.data_dir, options.store);
   if (!store_or.ok()) return store_or.status().WithContext("data directory " + options.data_dir);
   std::unique_ptr<storage::Store> store = std::move(store_or).value();
@@ -271,10 +272,18 @@ Status Serve(const ServeOptions& options) {
       &state.metrics);
   const PhoneNormalizer& phones = ingest::DefaultPhoneNormalizer();
 
+  // The change feed: subscribers are woken by each commit that adds changes.
+  auto changes =
+      std::make_unique<ChangeFeed>(store.get(), keys, options.change_feed, &state.metrics);
+  store->SetChangeListener([feed = changes.get()](std::uint64_t last) { feed->Notify(last); });
+
   ingest::WriterOptions writer_options = options.writer;
   writer_options.applier = &identity;
   auto writer_or = ingest::IngestWriter::Start(store.get(), writer_options, &state.metrics);
-  if (!writer_or.ok()) return writer_or.status();
+  if (!writer_or.ok()) {
+    store->SetChangeListener(nullptr);
+    return writer_or.status();
+  }
   std::unique_ptr<ingest::IngestWriter> writer = std::move(writer_or).value();
   ingest::SegmentParserOptions parser_options;
   parser_options.limits = options.ingest_limits;
@@ -289,14 +298,17 @@ Status Serve(const ServeOptions& options) {
   AddRoutes(router, state, keys);
   ingest.AddRoutes(router);
   profiles.AddRoutes(router);
+  changes->AddRoutes(router);
 
-  auto server_or = HttpServer::Start(options.http,
-                                     [&router](HttpRequest&& request, Responder respond) {
-                                       router.Dispatch(std::move(request), std::move(respond));
-                                     },
-                                     &state.metrics, {ingest.StreamRoute()});
+  auto server_or =
+      HttpServer::Start(options.http,
+                        [&router](HttpRequest&& request, Responder respond) {
+                          router.Dispatch(std::move(request), std::move(respond));
+                        },
+                        &state.metrics, {ingest.StreamRoute(), changes->SubscribeRoute()});
   if (!server_or.ok()) {
     writer->Stop();
+    store->SetChangeListener(nullptr);
     Status close_status = store->Close();
     if (!close_status.ok()) LogError("closing the store: " + close_status.ToString());
     return server_or.status();
@@ -319,6 +331,8 @@ Status Serve(const ServeOptions& options) {
   server->Shutdown();  // in-flight requests finish: their events are committed and answered
   server.reset();
   writer->Stop();
+  store->SetChangeListener(nullptr);
+  changes.reset();
   LogInfo(std::to_string(store->EventCount()) + " events in the store");
   Status closed = store->Close();
   if (!closed.ok()) return closed;

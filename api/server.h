@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/change_routes.h"
 #include "api/http_server.h"
 #include "cdp/status.h"
 #include "ingest/segment_parser.h"
@@ -27,6 +28,8 @@ struct ServeOptions {
   ingest::WriterOptions writer;
   // RocksDB tuning and the dedup retention.
   storage::StoreOptions store;
+  // Change-feed pages and subscriber bounds.
+  ChangeFeedOptions change_feed;
 };
 
 struct ListenAddress {

@@ -124,6 +124,37 @@ struct ReviewRecord {
   std::uint64_t decided_after_sequence = 0;
 };
 
+// What a change-feed entry says happened to a profile (API.md, Change feed).
+enum class ChangeType : std::uint8_t {
+  kUpsert = 0,  // created, or its identifiers or data changed: read it again
+  kMerge = 1,   // absorbed by `merged_into`: its id now redirects there
+  kSplit = 2,   // created by splitting another profile (an operator's split or a recompute)
+  kDelete = 3,  // erased
+};
+std::string_view ChangeTypeName(ChangeType type);
+
+// One entry of the change feed, written in the same atomic write as its cause. Storage gives
+// it its feed sequence when it writes it.
+struct ChangeRecord {
+  ChangeType type = ChangeType::kUpsert;
+  std::uint64_t profile = 0;
+  std::uint64_t merged_into = 0;  // for kMerge: the surviving profile
+  Timestamp at;                   // when the cause was received (or the operator acted)
+  // The event log sequence of the causing event; for a change made by an operator, that of the
+  // last event stored before it.
+  std::uint64_t event_sequence = 0;
+  friend bool operator==(const ChangeRecord&, const ChangeRecord&) = default;
+};
+
+// Which identifier node an event belongs to (its anchor: the linking identifier of the highest
+// priority), for the profile timeline: the event is in the timeline of the profile holding
+// that node, whatever merges and splits happen later.
+struct EventAnchor {
+  std::uint64_t sequence = 0;  // the event's position in the log
+  std::uint32_t node = 0;
+  friend bool operator==(const EventAnchor&, const EventAnchor&) = default;
+};
+
 // What one batch of graph changes writes. Each record is the full current state of its item;
 // an item appears at most once per delta.
 struct GraphDelta {
@@ -132,10 +163,14 @@ struct GraphDelta {
   std::vector<ProfileRecord> profiles;
   std::vector<CannotLinkRecord> cannot_links;
   std::vector<ReviewRecord> reviews;
+  // The change-feed entries, in the order the changes happened.
+  std::vector<ChangeRecord> changes;
+  // The anchor of each applied event that has one, in log order.
+  std::vector<EventAnchor> anchors;
 
   bool empty() const {
     return nodes.empty() && edges.empty() && profiles.empty() && cannot_links.empty() &&
-           reviews.empty();
+           reviews.empty() && changes.empty() && anchors.empty();
   }
   void clear() {
     nodes.clear();
@@ -143,6 +178,8 @@ struct GraphDelta {
     profiles.clear();
     cannot_links.clear();
     reviews.clear();
+    changes.clear();
+    anchors.clear();
   }
 };
 

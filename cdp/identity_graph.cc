@@ -143,6 +143,16 @@ std::string_view ReviewStateName(ReviewState state) {
   return "unknown";
 }
 
+std::string_view ChangeTypeName(ChangeType type) {
+  switch (type) {
+    case ChangeType::kUpsert: return "upsert";
+    case ChangeType::kMerge: return "merge";
+    case ChangeType::kSplit: return "split";
+    case ChangeType::kDelete: return "delete";
+  }
+  return "unknown";
+}
+
 std::string_view EdgeStateName(EdgeState state) {
   switch (state) {
     case EdgeState::kLinked: return "linked";
@@ -232,6 +242,35 @@ struct IdentityGraph::Rep {
   absl::flat_hash_set<std::uint32_t> dirty_edge_states;
   absl::flat_hash_set<std::uint32_t> dirty_profiles;
   std::vector<CannotLinkRecord> pending_cannot_links;
+  // The change feed: entries in the order the changes happened, the cause they are stamped
+  // with, and the profiles upserted since the last merge or split (consecutive upserts of one
+  // profile are written once).
+  std::vector<ChangeRecord> pending_changes;
+  absl::flat_hash_set<std::uint32_t> upserted;
+  Timestamp change_at;
+  std::uint64_t change_sequence = 0;
+  bool applying_event = false;
+  // The event being applied: its linking identifiers' nodes and the anchor's index among them.
+  std::vector<std::uint32_t> event_nodes;
+  std::size_t event_anchor = 0;
+  std::vector<EventAnchor> pending_anchors;
+
+  void NoteUpsert(std::uint32_t profile) {
+    if (profile == 0 || !upserted.insert(profile).second) return;
+    pending_changes.push_back(
+        ChangeRecord{ChangeType::kUpsert, profile, 0, change_at, change_sequence});
+  }
+  void NoteMerge(std::uint32_t absorbed, std::uint32_t survivor) {
+    pending_changes.push_back(
+        ChangeRecord{ChangeType::kMerge, absorbed, survivor, change_at, change_sequence});
+    upserted.clear();
+  }
+  void NoteSplit(std::uint32_t profile) {
+    pending_changes.push_back(
+        ChangeRecord{ChangeType::kSplit, profile, 0, change_at, change_sequence});
+    upserted.clear();
+    upserted.insert(profile);
+  }
 
   // Loading.
   std::vector<std::uint32_t> load_profile;  // by node
@@ -483,6 +522,7 @@ struct IdentityGraph::Rep {
     merged_lists[survivor].push_back(absorbed);
     dirty_profiles.insert(absorbed);
     dirty_profiles.insert(survivor);
+    NoteMerge(absorbed, survivor);
     ++stats.merges;
     --stats.profiles;
   }
@@ -606,6 +646,11 @@ struct IdentityGraph::Rep {
   }
 
   void ApplyEvent(const Event& event, std::uint64_t sequence) {
+    applying_event = true;
+    change_at = event.received_at;
+    change_sequence = sequence;
+    event_nodes.clear();
+    event_anchor = 0;
     ApplyEventLinks(event, sequence);
     bool resolved = false;
     if (resolver != nullptr && event.person.has_value()) {
@@ -619,6 +664,10 @@ struct IdentityGraph::Rep {
     }
     AssignNewProfiles(Seconds(event.timestamp));
     if (resolved) resolver->RecordsResolved(*self);
+    // Every profile whose identifiers the event touched (more than one when a link was refused).
+    for (std::uint32_t n : event_nodes) NoteUpsert(ClusterOf(Find(n)).profile);
+    if (!event_nodes.empty()) pending_anchors.push_back({sequence, event_nodes[event_anchor]});
+    applying_event = false;
   }
   // Joins the profiles of `a` and `b` through edge `e` as ApplyEventLinks does.
   void JoinThrough(std::uint32_t e, std::uint32_t a, std::uint32_t b, std::uint32_t now) {
@@ -668,6 +717,8 @@ void IdentityGraph::Rep::ApplyEventLinks(const Event& event, std::uint64_t seque
     }
     ++count;
   }
+  event_nodes.assign(ids_buf.begin(), ids_buf.begin() + static_cast<std::ptrdiff_t>(count));
+  event_anchor = anchor;
   if (count < 2) return;
 
   const std::uint64_t key = OrderKey(event.timestamp, event.message_id);
@@ -959,10 +1010,12 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
       profile = pit->second;
       profile_slot[profile] = c;
       dirty_profiles.insert(profile);
+      NoteUpsert(profile);
     } else {
       profile = NewProfile(c, now);
       --stats.profiles;  // counted below with the others
       if (split_profiles != nullptr) split_profiles->push_back(profile);
+      NoteSplit(profile);
     }
     clusters[c].profile = profile;
   }
@@ -985,6 +1038,7 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
     profile_slot[p] = kRedirect | target;
     merged_lists[target].push_back(p);
     dirty_profiles.insert(p);
+    NoteMerge(p, target);
     ++stats.merges;
   }
   stats.profiles = stats.profiles - active_before + root_cluster.size();
@@ -1089,6 +1143,8 @@ Result<SplitOutcome> IdentityGraph::Split(std::uint64_t profile,
     }
   }
   r.pending_cannot_links.push_back(record);
+  r.change_at = at;
+  r.change_sequence = after_sequence;
   std::vector<std::uint32_t> split_profiles;
   const std::size_t saved = r.options.max_recompute_nodes;
   r.options.max_recompute_nodes = std::numeric_limits<std::size_t>::max();
@@ -1161,6 +1217,11 @@ void IdentityGraph::TakeDelta(GraphDelta* delta) {
   r.dirty_profiles.clear();
   delta->cannot_links = std::move(r.pending_cannot_links);
   r.pending_cannot_links.clear();
+  delta->changes = std::move(r.pending_changes);
+  r.pending_changes.clear();
+  r.upserted.clear();
+  delta->anchors = std::move(r.pending_anchors);
+  r.pending_anchors.clear();
 }
 
 void IdentityGraph::DiscardDelta() {
@@ -1173,6 +1234,9 @@ void IdentityGraph::DiscardDelta() {
   r.dirty_edge_states.clear();
   r.dirty_profiles.clear();
   r.pending_cannot_links.clear();
+  r.pending_changes.clear();
+  r.upserted.clear();
+  r.pending_anchors.clear();
 }
 
 void IdentityGraph::LoadNode(const NodeRecord& record) {
@@ -1469,7 +1533,15 @@ bool IdentityGraph::LinkNodes(std::uint32_t a, std::uint32_t b, LinkRule rule, T
     return SameProfile(a, b);
   }
   r.dirty_evidence[e] = std::move(evidence);
+  if (!r.applying_event) {
+    r.change_at = at;
+    r.change_sequence = sequence;
+  }
   r.JoinThrough(e, a, b, Seconds(at));
+  if (!r.applying_event) {
+    r.NoteUpsert(r.ClusterOf(r.Find(a)).profile);
+    r.NoteUpsert(r.ClusterOf(r.Find(b)).profile);
+  }
   return SameProfile(a, b);
 }
 

@@ -60,6 +60,7 @@ bool ValidLinkRule(std::uint8_t v) { return v <= static_cast<std::uint8_t>(LinkR
 bool ValidProfileState(std::uint8_t v) {
   return v <= static_cast<std::uint8_t>(ProfileState::kMerged);
 }
+bool ValidChangeType(std::uint8_t v) { return v <= static_cast<std::uint8_t>(ChangeType::kDelete); }
 bool ValidReviewState(std::uint8_t v) {
   return v <= static_cast<std::uint8_t>(ReviewState::kNoMatch);
 }
@@ -234,6 +235,19 @@ void EncodeProfileKey(std::uint64_t id, std::string* key) {
   key->assign(buf, sizeof(buf));
 }
 
+void EncodeChangeKey(std::uint64_t sequence, std::string* key) {
+  char buf[kChangeKeySize];
+  PutU64(buf, sequence);
+  key->assign(buf, sizeof(buf));
+}
+
+void EncodeTimelineKey(std::uint32_t node, std::uint64_t sequence, std::string* key) {
+  char buf[kTimelineKeySize];
+  buf[0] = kTimelineKeyPrefix;
+  PutU64(PutU32(buf + 1, node), sequence);
+  key->assign(buf, sizeof(buf));
+}
+
 Status EncodeNode(const NodeRecord& record, std::string* key, std::string* value) {
   if (record.value.size() > kMaxGraphRecordString) {
     return Unencodable("node", "identifier value too long");
@@ -289,6 +303,22 @@ Status EncodeProfile(const ProfileRecord& record, std::string* key, std::string*
   buf[0] = kGraphRecordVersion;
   buf[1] = static_cast<char>(record.state);
   PutTime(PutU64(buf + 2, record.merged_into), record.created_at);
+  value->assign(buf, sizeof(buf));
+  return Status::Ok();
+}
+
+Status EncodeChange(std::uint64_t sequence, const ChangeRecord& record, std::string* key,
+                    std::string* value) {
+  if (!ValidChangeType(static_cast<std::uint8_t>(record.type))) {
+    return Unencodable("change", "unknown type");
+  }
+  EncodeChangeKey(sequence, key);
+  char buf[kChangeValueSize];
+  buf[0] = kGraphRecordVersion;
+  buf[1] = static_cast<char>(record.type);
+  char* p = PutU64(buf + 2, record.profile);
+  p = PutU64(p, record.merged_into);
+  PutU64(PutTime(p, record.at), record.event_sequence);
   value->assign(buf, sizeof(buf));
   return Status::Ok();
 }
@@ -401,6 +431,32 @@ Status DecodeProfile(std::string_view key, std::string_view value, ProfileRecord
   record->state = static_cast<ProfileState>(state);
   record->merged_into = GetU64(p + 2);
   record->created_at = GetTime(p + 10);
+  return Status::Ok();
+}
+
+Status DecodeChange(std::string_view key, std::string_view value, std::uint64_t* sequence,
+                    ChangeRecord* record) {
+  constexpr std::string_view kKind = "change";
+  if (key.size() != kChangeKeySize) return Corrupt(kKind, "key of the wrong size");
+  CDP_RETURN_IF_ERROR(CheckVersion(kKind, value));
+  if (value.size() < kChangeValueSize) return Corrupt(kKind, "truncated value");
+  if (value.size() > kChangeValueSize) return Corrupt(kKind, "trailing bytes");
+  const char* p = value.data();
+  const auto type = static_cast<std::uint8_t>(p[1]);
+  if (!ValidChangeType(type)) return Corrupt(kKind, "unknown type");
+  *sequence = GetU64(key.data());
+  record->type = static_cast<ChangeType>(type);
+  record->profile = GetU64(p + 2);
+  record->merged_into = GetU64(p + 10);
+  record->at = GetTime(p + 18);
+  record->event_sequence = GetU64(p + 26);
+  return Status::Ok();
+}
+
+Status DecodeTimelineKey(std::string_view key, std::uint32_t* node, std::uint64_t* sequence) {
+  CDP_RETURN_IF_ERROR(CheckKey("timeline", key, kTimelineKeyPrefix, kTimelineKeySize));
+  *node = GetU32(key.data() + 1);
+  *sequence = GetU64(key.data() + 5);
   return Status::Ok();
 }
 

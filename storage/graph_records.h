@@ -18,6 +18,7 @@ inline constexpr char kEdgeKeyPrefix = 'e';        // in `edges`
 inline constexpr char kCannotLinkKeyPrefix = 'c';  // in `edges`
 inline constexpr char kReviewKeyPrefix = 'r';      // in `edges`
 inline constexpr char kProfileKeyPrefix = 'p';     // in `profiles`
+inline constexpr char kTimelineKeyPrefix = 't';    // in `profiles`: the timeline index
 
 // The version byte that begins every graph record value.
 inline constexpr char kGraphRecordVersion = 0x01;
@@ -35,6 +36,12 @@ inline constexpr std::size_t kNodeValueFixedSize = 28;
 inline constexpr std::size_t kEdgeValueFixedSize = 21;
 inline constexpr std::size_t kReviewValueFixedSize = 60;
 inline constexpr std::size_t kProfileValueSize = 18;
+// A change-feed record (`changes`): the key is the feed sequence; the value has a fixed size.
+inline constexpr std::size_t kChangeKeySize = 8;
+inline constexpr std::size_t kChangeValueSize = 34;
+// A timeline index entry (`profiles`): prefix, node, event sequence; the value is the version
+// byte alone.
+inline constexpr std::size_t kTimelineKeySize = 13;
 // A match-evidence section: a fixed part, then one entry per field, at most
 // kMaxMatchEvidenceFields of them.
 inline constexpr std::size_t kMatchEvidenceFixedSize = 18;
@@ -50,6 +57,10 @@ void EncodeEdgeKey(std::uint32_t a, std::uint32_t b, std::string* key);
 void EncodeCannotLinkKey(std::uint32_t id, std::string* key);
 void EncodeReviewKey(std::uint32_t id, std::string* key);
 void EncodeProfileKey(std::uint64_t id, std::string* key);
+void EncodeChangeKey(std::uint64_t sequence, std::string* key);
+// The key of event `sequence` in the timeline of `node`; with sequence 0, the first key of the
+// node's range (no event has sequence 0).
+void EncodeTimelineKey(std::uint32_t node, std::uint64_t sequence, std::string* key);
 
 // Records. Each replaces the contents of `*key` and `*value`, reusing their capacity.
 // kInvalidArgument (and the outputs unspecified) for a record the format cannot hold: a string
@@ -62,6 +73,9 @@ Status EncodeEdge(const EdgeRecord& record, std::string* key, std::string* value
 Status EncodeProfile(const ProfileRecord& record, std::string* key, std::string* value);
 Status EncodeCannotLink(const CannotLinkRecord& record, std::string* key, std::string* value);
 Status EncodeReview(const ReviewRecord& record, std::string* key, std::string* value);
+// A change record under feed sequence `sequence` (storage assigns it).
+Status EncodeChange(std::uint64_t sequence, const ChangeRecord& record, std::string* key,
+                    std::string* value);
 
 // Fill `*record` from a stored key and value, reusing the capacity of its strings and vectors.
 // kCorruption saying which part is wrong (the key's kind or size, a missing or unknown version
@@ -76,6 +90,10 @@ Status DecodeEdge(std::string_view key, std::string_view value, EdgeRecord* reco
 Status DecodeProfile(std::string_view key, std::string_view value, ProfileRecord* record);
 Status DecodeCannotLink(std::string_view key, std::string_view value, CannotLinkRecord* record);
 Status DecodeReview(std::string_view key, std::string_view value, ReviewRecord* record);
+Status DecodeChange(std::string_view key, std::string_view value, std::uint64_t* sequence,
+                    ChangeRecord* record);
+// The node and event sequence of a timeline key; kCorruption for a key of another size or kind.
+Status DecodeTimelineKey(std::string_view key, std::uint32_t* node, std::uint64_t* sequence);
 
 // Rewrites the state of a stored edge value in place, keeping its evidence (match evidence
 // included: only the state byte changes). kCorruption (value unchanged) when `*value` is not a

@@ -13,6 +13,7 @@
 #include <cstdarg>
 #include <filesystem>
 #include <mutex>
+#include <queue>
 #include <thread>
 #include <unordered_set>
 
@@ -39,6 +40,7 @@ constexpr std::size_t kDedupFamily = 2;
 constexpr std::size_t kIdentifiersFamily = 3;
 constexpr std::size_t kEdgesFamily = 4;
 constexpr std::size_t kProfilesFamily = 5;
+constexpr std::size_t kChangesFamily = 6;
 
 // Read-ahead of full scans (graph load, event replay): few large reads instead of many
 // block-sized ones.
@@ -48,6 +50,10 @@ constexpr std::size_t kScanReadahead = 4u << 20;
 constexpr std::string_view kProfileRangeBegin = "p";
 constexpr std::string_view kProfileRangeEnd = "q";
 static_assert(kProfileRangeBegin[0] == kProfileKeyPrefix);
+// The bounds of the timeline index in `profiles`.
+constexpr std::string_view kTimelineRangeBegin = "t";
+constexpr std::string_view kTimelineRangeEnd = "u";
+static_assert(kTimelineRangeBegin[0] == kTimelineKeyPrefix);
 
 void AppendBigEndian64(std::string& out, std::uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -263,6 +269,9 @@ struct Store::Rep {
   std::mutex commit_mu;             // one Commit at a time: sequences are assigned in order
   std::uint64_t last_sequence = 0;  // guarded by commit_mu
   std::atomic<std::uint64_t> event_count{0};
+  // The sequence of the newest change-feed entry; written under commit_mu.
+  std::atomic<std::uint64_t> last_change{0};
+  std::function<void(std::uint64_t)> change_listener;  // set before the first commit
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // parallel to ColumnFamilyNames()
   rocksdb::ColumnFamilyHandle* meta = nullptr;
@@ -286,7 +295,39 @@ struct Store::Rep {
   // rewrites its state (kCorruption when it is missing or malformed); with
   // `allow_state_only` false it is kInvalidArgument. REQUIRES: commit_mu held.
   Status AppendGraph(const GraphDelta& graph, bool allow_state_only, rocksdb::WriteBatch* out);
+  // Adds change-feed entries (numbered after `*last_change`, which is advanced) and timeline
+  // anchors to `*out`. REQUIRES: commit_mu held.
+  Status AppendFeed(std::span<const ChangeRecord> changes, std::span<const EventAnchor> anchors,
+                    std::uint64_t* last_change, rocksdb::WriteBatch* out);
+  // Publishes a committed `last` change sequence. REQUIRES: commit_mu held.
+  void PublishChanges(std::uint64_t last);
 };
+
+Status Store::Rep::AppendFeed(std::span<const ChangeRecord> changes,
+                              std::span<const EventAnchor> anchors, std::uint64_t* last,
+                              rocksdb::WriteBatch* out) {
+  std::string& key = key_buffer;
+  std::string& value = value_buffer;
+  for (const ChangeRecord& change : changes) {
+    CDP_RETURN_IF_ERROR(EncodeChange(*last + 1, change, &key, &value));
+    CDP_RETURN_IF_ERROR(
+        FromRocks(out->Put(handles[kChangesFamily], key, value), "cannot build the write batch"));
+    ++*last;
+  }
+  const rocksdb::Slice version(&kGraphRecordVersion, 1);
+  for (const EventAnchor& anchor : anchors) {
+    EncodeTimelineKey(anchor.node, anchor.sequence, &key);
+    CDP_RETURN_IF_ERROR(FromRocks(out->Put(handles[kProfilesFamily], key, version),
+                                  "cannot build the write batch"));
+  }
+  return Status::Ok();
+}
+
+void Store::Rep::PublishChanges(std::uint64_t last) {
+  if (last == last_change.load()) return;
+  last_change.store(last);
+  if (change_listener) change_listener(last);
+}
 
 Status Store::Rep::AppendGraph(const GraphDelta& graph, bool allow_state_only,
                                rocksdb::WriteBatch* out) {
@@ -494,6 +535,18 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   CDP_ASSIGN_OR_RETURN(auto count, store->GetMeta(kEventCountKey));
   CDP_ASSIGN_OR_RETURN(std::uint64_t event_count, ParseCounter(count, "event_count"));
   store->rep_->event_count.store(event_count);
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        store->rep_->db->NewIterator(rocksdb::ReadOptions(), store->rep_->handles[kChangesFamily]));
+    it->SeekToLast();
+    CDP_RETURN_IF_ERROR(FromRocks(it->status(), "cannot read the change feed"));
+    if (it->Valid()) {
+      if (it->key().size() != kChangeKeySize) {
+        return CorruptionError("change record: key of the wrong size");
+      }
+      store->rep_->last_change.store(ReadBigEndian64(it->key().data()));
+    }
+  }
   return store;
 }
 
@@ -611,10 +664,13 @@ Status Store::Commit(std::span<const Event> events, const CommitOptions& options
   if (!s.ok()) return fail(FromRocks(s, "cannot build the write batch"));
 
   CommitApplier* applier = options.applier;
+  std::uint64_t last_change = rep.last_change.load();
   if (applier != nullptr) {
     rep.delta.clear();
     applier->Apply(rep.appended_events, rep.appended_sequences, &rep.delta);
     Status graph = rep.AppendGraph(rep.delta, /*allow_state_only=*/true, &batch);
+    if (graph.ok())
+      graph = rep.AppendFeed(rep.delta.changes, rep.delta.anchors, &last_change, &batch);
     rep.delta.clear();
     if (!graph.ok()) {
       applier->Abandon();
@@ -632,6 +688,7 @@ Status Store::Commit(std::span<const Event> events, const CommitOptions& options
   }
   rep.last_sequence = sequence;
   rep.event_count.store(count);
+  rep.PublishChanges(last_change);
   return Status::Ok();
 }
 
@@ -644,7 +701,9 @@ Status Store::CommitGraph(const GraphDelta& delta, const CommitOptions& options)
   Rep& rep = *rep_;
   rocksdb::WriteBatch& batch = rep.batch;
   batch.Clear();
+  std::uint64_t last_change = rep.last_change.load();
   Status graph = rep.AppendGraph(delta, /*allow_state_only=*/true, &batch);
+  if (graph.ok()) graph = rep.AppendFeed(delta.changes, delta.anchors, &last_change, &batch);
   if (!graph.ok()) {
     batch.Clear();
     return graph.WithContext("cannot write the identity graph's changes");
@@ -657,6 +716,7 @@ Status Store::CommitGraph(const GraphDelta& delta, const CommitOptions& options)
     rep.write_failed.store(true);
     return FromRocks(s, "cannot write the identity graph's changes");
   }
+  rep.PublishChanges(last_change);
   return Status::Ok();
 }
 
@@ -895,12 +955,127 @@ Status Store::ReplaceGraph(const GraphDelta& all) {
                         rocksdb::Slice(kProfileRangeBegin.data(), kProfileRangeBegin.size()),
                         rocksdb::Slice(kProfileRangeEnd.data(), kProfileRangeEnd.size())),
       "cannot build the write batch"));
+  CDP_RETURN_IF_ERROR(FromRocks(
+      batch.DeleteRange(rep.handles[kProfilesFamily],
+                        rocksdb::Slice(kTimelineRangeBegin.data(), kTimelineRangeBegin.size()),
+                        rocksdb::Slice(kTimelineRangeEnd.data(), kTimelineRangeEnd.size())),
+      "cannot build the write batch"));
   CDP_RETURN_IF_ERROR(rep.AppendGraph(all, /*allow_state_only=*/false, &batch));
+  // The timeline is rebuilt with the graph; the change feed is history and stays as it is.
+  std::uint64_t unused_last_change = 0;
+  CDP_RETURN_IF_ERROR(rep.AppendFeed({}, all.anchors, &unused_last_change, &batch));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   const rocksdb::Status s = rep.db->Write(wo, &batch);
   if (!s.ok()) rep.write_failed.store(true);
   return FromRocks(s, "cannot replace the identity graph");
+}
+
+Status Store::ReadChanges(std::uint64_t after, std::size_t limit,
+                          std::vector<StoredChange>* out) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  if (limit == 0) return Status::Ok();
+  std::string start;
+  EncodeChangeKey(after + 1, &start);
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = std::min<std::size_t>(kScanReadahead, limit * 64);
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, rep_->handles[kChangesFamily]));
+  for (it->Seek(start); it->Valid() && limit > 0; it->Next(), --limit) {
+    StoredChange entry;
+    CDP_RETURN_IF_ERROR(
+        DecodeChange(View(it->key()), View(it->value()), &entry.sequence, &entry.change));
+    out->push_back(entry);
+  }
+  return FromRocks(it->status(), "cannot read the change feed");
+}
+
+std::uint64_t Store::LastChangeSequence() const { return rep_->last_change.load(); }
+
+void Store::SetChangeListener(std::function<void(std::uint64_t)> listener) {
+  std::lock_guard lock(rep_->commit_mu);
+  rep_->change_listener = std::move(listener);
+}
+
+Status Store::ReadTimeline(std::span<const std::uint32_t> nodes, std::uint64_t before,
+                           std::size_t limit, std::vector<std::uint64_t>* out) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  if (limit == 0 || nodes.empty() || before == 1) return Status::Ok();
+  const std::uint64_t bound = before == 0 ? std::numeric_limits<std::uint64_t>::max() : before - 1;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<const rocksdb::Snapshot, std::function<void(const rocksdb::Snapshot*)>> snapshot(
+      rep_->db->GetSnapshot(),
+      [db = rep_->db.get()](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+  ro.snapshot = snapshot.get();
+  // One iterator per node, walking back from `bound`; a heap of their current sequences gives
+  // the newest next. Each stays inside its node's range.
+  struct Cursor {
+    std::uint64_t sequence;
+    std::size_t index;
+    bool operator<(const Cursor& other) const { return sequence < other.sequence; }
+  };
+  std::vector<std::unique_ptr<rocksdb::Iterator>> iterators;
+  iterators.reserve(nodes.size());
+  std::priority_queue<Cursor> heap;
+  std::string key;
+  const auto current = [&](std::size_t i,
+                           std::uint32_t node) -> Result<std::optional<std::uint64_t>> {
+    rocksdb::Iterator& it = *iterators[i];
+    if (!it.Valid()) {
+      CDP_RETURN_IF_ERROR(FromRocks(it.status(), "cannot read the timeline"));
+      return std::optional<std::uint64_t>();
+    }
+    std::uint32_t at_node = 0;
+    std::uint64_t sequence = 0;
+    if (it.key().size() == 0 || it.key()[0] != kTimelineKeyPrefix) {
+      return std::optional<std::uint64_t>();
+    }
+    CDP_RETURN_IF_ERROR(DecodeTimelineKey(View(it.key()), &at_node, &sequence));
+    if (at_node != node) return std::optional<std::uint64_t>();
+    return std::optional<std::uint64_t>(sequence);
+  };
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    iterators.emplace_back(rep_->db->NewIterator(ro, rep_->handles[kProfilesFamily]));
+    EncodeTimelineKey(nodes[i], bound, &key);
+    iterators[i]->SeekForPrev(key);
+    CDP_ASSIGN_OR_RETURN(auto sequence, current(i, nodes[i]));
+    if (sequence) heap.push(Cursor{*sequence, i});
+  }
+  while (!heap.empty() && limit > 0) {
+    const Cursor top = heap.top();
+    heap.pop();
+    out->push_back(top.sequence);
+    --limit;
+    iterators[top.index]->Prev();
+    CDP_ASSIGN_OR_RETURN(auto sequence, current(top.index, nodes[top.index]));
+    if (sequence) heap.push(Cursor{*sequence, top.index});
+  }
+  return Status::Ok();
+}
+
+Status Store::GetEvents(std::span<const std::uint64_t> sequences,
+                        std::vector<std::optional<std::string>>* out) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  out->assign(sequences.size(), std::nullopt);
+  if (sequences.empty()) return Status::Ok();
+  std::string key_bytes;
+  key_bytes.reserve(sequences.size() * 8);
+  for (std::uint64_t sequence : sequences) AppendBigEndian64(key_bytes, sequence);
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(sequences.size());
+  for (std::size_t i = 0; i < sequences.size(); ++i) keys.emplace_back(key_bytes.data() + 8 * i, 8);
+  std::vector<rocksdb::PinnableSlice> values(sequences.size());
+  std::vector<rocksdb::Status> statuses(sequences.size());
+  rep_->db->MultiGet(rocksdb::ReadOptions(), rep_->handles[kEventsFamily], keys.size(), keys.data(),
+                     values.data(), statuses.data());
+  for (std::size_t i = 0; i < sequences.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    CDP_RETURN_IF_ERROR(FromRocks(statuses[i], "cannot read an event"));
+    if (values[i].size() == 0 || values[i].data()[0] != kEventRecordVersion) {
+      return CorruptionError("event record with an unknown version");
+    }
+    (*out)[i] = std::string(values[i].data() + 1, values[i].size() - 1);
+  }
+  return Status::Ok();
 }
 
 }  // namespace cdp::storage

@@ -123,9 +123,38 @@ class Store final : public EventStore {
   // for a malformed record.
   Result<std::optional<ReviewRecord>> GetReview(std::uint32_t id) const;
 
+  // The change feed (FORMAT.md, `changes`) and the profile timeline index (`profiles`).
+
+  // One stored change-feed entry.
+  struct StoredChange {
+    std::uint64_t sequence = 0;
+    ChangeRecord change;
+  };
+  // The entries after feed sequence `after`, in order, at most `limit` of them, appended to
+  // `*out`. kCorruption for a malformed record.
+  Status ReadChanges(std::uint64_t after, std::size_t limit, std::vector<StoredChange>* out) const;
+  // The sequence of the newest change-feed entry (0 when none).
+  std::uint64_t LastChangeSequence() const;
+  // Called with the newest change sequence after each write that added change-feed entries,
+  // on the writing thread and before Commit returns; it must be quick and must not call the
+  // store. Set it before the first write.
+  void SetChangeListener(std::function<void(std::uint64_t last_change)> listener);
+
+  // The sequences of the newest events anchored at any of `nodes` (EventAnchor) whose sequence
+  // is below `before` (0: no bound), newest first, at most `limit`, appended to `*out`. Reads
+  // one snapshot. kCorruption for a malformed index key.
+  Status ReadTimeline(std::span<const std::uint32_t> nodes, std::uint64_t before, std::size_t limit,
+                      std::vector<std::uint64_t>* out) const;
+  // The stored messages of `sequences` in one batched read: (*out)[i] answers sequences[i] as
+  // GetEvent would.
+  Status GetEvents(std::span<const std::uint64_t> sequences,
+                   std::vector<std::optional<std::string>>* out) const;
+
   // Replaces the whole stored graph (for `cdp rebuild`): deletes every record of `identifiers`
   // and `edges` (review items included) and the profile records of `profiles`, and writes the
-  // records of `all` (its reviews included), in one synced WriteBatch. A crash or an error leaves
+  // records of `all` (its reviews included) and the timeline index of `all.anchors` in place of
+  // the stored one (the change feed is kept: it is history), in one synced WriteBatch. A crash or
+  // an error leaves
   // the old graph or the new one, never a mix. The batch holds every record in memory (about 40
   // bytes a node and 35 an edge, plus their strings). Serialised with Commit. kInvalidArgument,
   // with nothing written, for a `state_only` edge or a record the format cannot hold.

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     std::string log_level = "info";
     int read_timeout_ms = 30'000;
     int drain_timeout_ms = 10'000;
+    int subscriber_stall_ms = 10'000;
     CLI::App* serve_cmd = app.add_subcommand("serve", "Run the HTTP and WebSocket server");
     serve_cmd->add_option("--data", serve.data_dir, "RocksDB data directory (created if missing)")
         ->capture_default_str();
@@ -97,6 +98,17 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     serve_cmd->add_option("--max-connections", serve.http.max_connections, "Open connections cap")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--subscriber-stall-ms", subscriber_stall_ms,
+                     "How long a change-feed subscriber may leave its buffer full before it is "
+                     "cut off")
+        ->check(CLI::Range(1, 3'600'000))
+        ->capture_default_str();
+    serve_cmd
+        ->add_option("--subscriber-buffer-bytes", serve.change_feed.subscriber_buffer_bytes,
+                     "Unsent bytes a change-feed subscriber may have queued")
+        ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 30))
         ->capture_default_str();
     auto loadgen_cmd = cdp::loadgen::LoadgenCommand::Add(app);
 
@@ -263,6 +275,7 @@ int main(int argc, char** argv) {
     if (serve_cmd->parsed()) {
       serve.writer.sync = durability == "sync";
       serve.store.dedup_retention = std::chrono::hours(dedup_retention_hours);
+      serve.change_feed.stall_timeout = std::chrono::milliseconds(subscriber_stall_ms);
       return RunServe(serve, listen, read_timeout_ms, drain_timeout_ms);
     }
     if (import_cmd->parsed()) {

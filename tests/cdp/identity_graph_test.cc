@@ -346,3 +346,74 @@ TEST(IdentityGraphTest, PartitionIsIndependentOfEventOrder) {
 
 }  // namespace
 }  // namespace cdp
+
+namespace cdp {
+namespace {
+
+TEST(IdentityGraphChangesTest, DeltaListsUpsertsMergesAndAnchorsInOrder) {
+  IdentityGraph graph(IdentityConfig::Defaults());
+  const Event e1 = MakeEvent("m1", 100, {Id(kAnonymousId, "a1")});
+  const Event e2 = MakeEvent("m2", 101, {Id(kAnonymousId, "a2"), Id(kUserId, "u2")});
+  const Event e3 = MakeEvent("m3", 102, {Id(kAnonymousId, "a2")});
+  const Event e4 = MakeEvent("m4", 103, {Id(kAnonymousId, "a1"), Id(kUserId, "u2")});
+  const Event* events[] = {&e1, &e2, &e3, &e4};
+  const std::uint64_t sequences[] = {11, 12, 13, 14};
+  graph.ApplyEvents(events, sequences);
+  GraphDelta delta;
+  graph.TakeDelta(&delta);
+  const std::uint64_t p1 = *graph.FindProfile(kAnonymousId, "a1");
+  ASSERT_EQ(delta.changes.size(), 4u);
+  // e3's upsert of the second profile is coalesced into e2's; e4 merges the younger profile
+  // into the older one, which is then upserted.
+  EXPECT_EQ(delta.changes[0].type, ChangeType::kUpsert);
+  EXPECT_EQ(delta.changes[0].profile, p1);
+  EXPECT_EQ(delta.changes[0].event_sequence, 11u);
+  EXPECT_EQ(delta.changes[0].at, At(100));
+  const std::uint64_t p2 = delta.changes[1].profile;
+  EXPECT_EQ(delta.changes[1].type, ChangeType::kUpsert);
+  EXPECT_NE(p2, p1);
+  EXPECT_EQ(delta.changes[2].type, ChangeType::kMerge);
+  EXPECT_EQ(delta.changes[2].profile, p2);
+  EXPECT_EQ(delta.changes[2].merged_into, p1);
+  EXPECT_EQ(delta.changes[2].event_sequence, 14u);
+  EXPECT_EQ(delta.changes[3].type, ChangeType::kUpsert);
+  EXPECT_EQ(delta.changes[3].profile, p1);
+  // Each event is anchored at its highest-priority identifier.
+  ASSERT_EQ(delta.anchors.size(), 4u);
+  EXPECT_EQ(delta.anchors[0], (EventAnchor{11, *graph.FindNode(kAnonymousId, "a1")}));
+  EXPECT_EQ(delta.anchors[1], (EventAnchor{12, *graph.FindNode(kUserId, "u2")}));
+  EXPECT_EQ(delta.anchors[2], (EventAnchor{13, *graph.FindNode(kAnonymousId, "a2")}));
+  EXPECT_EQ(delta.anchors[3], (EventAnchor{14, *graph.FindNode(kUserId, "u2")}));
+  // The next delta starts afresh: the same profile is upserted again.
+  graph.ApplyEvent(MakeEvent("m5", 104, {Id(kAnonymousId, "a1")}), 15);
+  graph.TakeDelta(&delta);
+  ASSERT_EQ(delta.changes.size(), 1u);
+  EXPECT_EQ(delta.changes[0].profile, p1);
+}
+
+TEST(IdentityGraphChangesTest, SplitListsTheNewProfileAsASplit) {
+  IdentityGraph graph(IdentityConfig::Defaults());
+  graph.ApplyEvent(MakeEvent("m1", 100, {Id(kAnonymousId, "a1"), Id(kUserId, "u1")}), 1);
+  GraphDelta delta;
+  graph.TakeDelta(&delta);
+  const std::uint64_t p = *graph.FindProfile(kUserId, "u1");
+  const Identifier moved[] = {Id(kAnonymousId, "a1")};
+  auto outcome = graph.Split(p, moved, At(200), 1);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  graph.TakeDelta(&delta);
+  ASSERT_EQ(outcome->split_off.size(), 1u);
+  bool split = false;
+  for (const ChangeRecord& c : delta.changes) {
+    if (c.type == ChangeType::kSplit) {
+      split = true;
+      EXPECT_EQ(c.profile, outcome->split_off[0]);
+      EXPECT_EQ(c.at, At(200));
+      EXPECT_EQ(c.event_sequence, 1u);
+    }
+  }
+  EXPECT_TRUE(split);
+  EXPECT_TRUE(delta.anchors.empty());
+}
+
+}  // namespace
+}  // namespace cdp

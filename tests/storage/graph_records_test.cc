@@ -683,3 +683,83 @@ TEST(GraphRecordsTest, SetEdgeValueStateKeepsTheMatchEvidence) {
 
 }  // namespace
 }  // namespace cdp::storage
+
+namespace cdp::storage {
+namespace {
+
+TEST(GraphRecordsTest, ChangeRoundTripsAndKeysSortBySequence) {
+  ChangeRecord in;
+  in.type = ChangeType::kMerge;
+  in.profile = 0x0102030405060708;
+  in.merged_into = 42;
+  in.at = Timestamp(std::chrono::milliseconds(1'767'225'600'123));
+  in.event_sequence = 99;
+  std::string key;
+  std::string value;
+  ASSERT_TRUE(EncodeChange(0x1122334455667788, in, &key, &value).ok());
+  EXPECT_EQ(key, std::string("\x11\x22\x33\x44\x55\x66\x77\x88", 8));
+  EXPECT_EQ(value.size(), kChangeValueSize);
+  EXPECT_EQ(value[0], kGraphRecordVersion);
+  std::uint64_t sequence = 0;
+  ChangeRecord out;
+  ASSERT_TRUE(DecodeChange(key, value, &sequence, &out).ok());
+  EXPECT_EQ(sequence, 0x1122334455667788u);
+  EXPECT_EQ(out, in);
+  std::string k1, k2;
+  EncodeChangeKey(255, &k1);
+  EncodeChangeKey(256, &k2);
+  EXPECT_LT(k1, k2);
+  in.type = static_cast<ChangeType>(9);
+  EXPECT_EQ(EncodeChange(1, in, &key, &value).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(GraphRecordsTest, MalformedChangesAreCorruption) {
+  ChangeRecord in;
+  in.profile = 7;
+  std::string key;
+  std::string value;
+  ASSERT_TRUE(EncodeChange(3, in, &key, &value).ok());
+  std::string bad_type = value;
+  bad_type[1] = 4;
+  std::string bad_version = value;
+  bad_version[0] = 2;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {key, ""},
+      {key, value.substr(0, 1)},
+      {key, value.substr(0, value.size() - 1)},
+      {key, value + '\0'},
+      {key, bad_type},
+      {key, bad_version},
+      {key.substr(0, 7), value},
+      {key + '\0', value},
+  };
+  for (const auto& [k, v] : cases) {
+    std::uint64_t sequence = 0;
+    ChangeRecord out;
+    EXPECT_EQ(DecodeChange(k, v, &sequence, &out).code(), StatusCode::kCorruption)
+        << k.size() << " " << v.size();
+  }
+}
+
+TEST(GraphRecordsTest, TimelineKeysSortByNodeThenSequence) {
+  std::string a, b, c;
+  EncodeTimelineKey(1, 500, &a);
+  EncodeTimelineKey(2, 1, &b);
+  EncodeTimelineKey(2, 256, &c);
+  EXPECT_EQ(a.size(), kTimelineKeySize);
+  EXPECT_EQ(a[0], kTimelineKeyPrefix);
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  std::uint32_t node = 0;
+  std::uint64_t sequence = 0;
+  ASSERT_TRUE(DecodeTimelineKey(c, &node, &sequence).ok());
+  EXPECT_EQ(node, 2u);
+  EXPECT_EQ(sequence, 256u);
+  EXPECT_EQ(DecodeTimelineKey(c.substr(1), &node, &sequence).code(), StatusCode::kCorruption);
+  std::string other = c;
+  other[0] = kProfileKeyPrefix;
+  EXPECT_EQ(DecodeTimelineKey(other, &node, &sequence).code(), StatusCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace cdp::storage

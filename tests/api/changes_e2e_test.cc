@@ -1,0 +1,480 @@
+// End-to-end: the change feed and the profile timeline of API.md against the real `cdp serve`
+// over real sockets: the order of upserts, merges and splits, durable cursors across a
+// restart, no acknowledged change lost across a SIGKILL, live pushes to a WebSocket
+// subscriber, a stalled subscriber cut off while ingest goes on; the timeline across merged
+// ids, its pages, and after a split.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/http_client.h"
+#include "tests/support/metrics_scrape.h"
+#include "tests/support/server_process.h"
+#include "tests/support/ws_client.h"
+
+namespace cdp::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const std::pair<std::string, std::string> kJson = {"Content-Type", "application/json"};
+
+struct Change {
+  std::uint64_t seq = 0;
+  std::string type;
+  std::string profile;
+  std::string merged_into;
+  friend bool operator==(const Change&, const Change&) = default;
+};
+
+class ChangesE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshTestDirectory("changes");
+    config_ = (dir_ / "config.json").string();
+    std::ofstream(config_) << R"({"keys": [
+      {"key": "wk_test", "scopes": ["write"]},
+      {"key": "rk_test", "scopes": ["read"]},
+      {"key": "ak_test", "scopes": ["read", "admin"]}]})";
+    data_ = (dir_ / "data").string();
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--config", config_, "--threads", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto server = ServerProcess::Start(data_, args);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+  }
+  void Stop() {
+    server_->Signal(SIGTERM);
+    auto code = server_->Wait(std::chrono::seconds(30));
+    ASSERT_TRUE(code.ok());
+    EXPECT_EQ(*code, 0);
+    server_.reset();
+  }
+
+  HttpReply Call(std::string_view method, std::string_view path, std::string_view key,
+                 std::string_view body = {}) {
+    auto reply = HttpCall(server_->port(), method, path, {BasicAuth(key), kJson}, body);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? *reply : HttpReply{};
+  }
+  void Ingest(std::string_view batch) {
+    const HttpReply r = Call("POST", "/v1/batch", "wk_test", batch);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  std::string ProfileId(std::string_view ref) {
+    const HttpReply r = Call("GET", "/v1/profiles/" + std::string(ref), "rk_test");
+    EXPECT_EQ(r.status, 200) << ref << ": " << r.body;
+    simdjson::dom::element root;
+    std::string_view id;
+    if (parser_.parse(r.body).get(root) || root["id"].get(id)) return "";
+    return std::string(id);
+  }
+
+  // The changes of one frame or page body, and its "next" cursor.
+  std::vector<Change> ParseChanges(const std::string& body, std::string* next = nullptr) {
+    std::vector<Change> out;
+    simdjson::dom::element root;
+    EXPECT_FALSE(parser_.parse(body).get(root)) << body;
+    simdjson::dom::array list;
+    if (root["changes"].get(list)) {
+      ADD_FAILURE() << "no changes array: " << body;
+      return out;
+    }
+    for (auto item : list) {
+      Change c;
+      std::string_view type, profile, merged;
+      EXPECT_FALSE(item["seq"].get(c.seq));
+      EXPECT_FALSE(item["type"].get(type));
+      EXPECT_FALSE(item["profile_id"].get(profile));
+      std::string_view at;
+      EXPECT_FALSE(item["at"].get(at));
+      if (!item["merged_into"].get(merged)) c.merged_into = std::string(merged);
+      c.type = std::string(type);
+      c.profile = std::string(profile);
+      out.push_back(std::move(c));
+    }
+    std::string_view n;
+    EXPECT_FALSE(root["next"].get(n)) << body;
+    if (next != nullptr) *next = std::string(n);
+    return out;
+  }
+  // GET /v1/changes?after=AFTER&limit=LIMIT.
+  std::vector<Change> Page(std::string_view after, std::size_t limit, std::string* next) {
+    const HttpReply r =
+        Call("GET", "/v1/changes?after=" + std::string(after) + "&limit=" + std::to_string(limit),
+             "rk_test");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return ParseChanges(r.body, next);
+  }
+  // The whole feed, page by page.
+  std::vector<Change> All(std::size_t page = 1000) {
+    std::vector<Change> out;
+    std::string cursor = "0";
+    for (;;) {
+      std::string next;
+      std::vector<Change> got = Page(cursor, page, &next);
+      if (got.empty()) {
+        EXPECT_EQ(next, cursor);
+        return out;
+      }
+      out.insert(out.end(), got.begin(), got.end());
+      cursor = next;
+    }
+  }
+
+  fs::path dir_;
+  std::string config_;
+  std::string data_;
+  std::unique_ptr<ServerProcess> server_;
+  simdjson::dom::parser parser_;
+};
+
+TEST_F(ChangesE2eTest, UpsertsMergesAndSplitsAreFedInTheOrderTheyHappened) {
+  Start();
+  Ingest(R"({"batch":[
+    {"type":"identify","messageId":"m1","anonymousId":"a1","traits":{"email":"ana@example.es"}},
+    {"type":"identify","messageId":"m2","anonymousId":"a2","userId":"u2"},
+    {"type":"track","messageId":"m3","anonymousId":"a2","event":"Page Viewed"}]})");
+  Ingest(R"({"batch":[
+    {"type":"identify","messageId":"m4","userId":"u2","traits":{"email":"ana@example.es"}}]})");
+  const std::string p1 = ProfileId("anonymous_id:a1");
+  std::vector<Change> feed = All();
+  ASSERT_EQ(feed.size(), 4u);
+  // m1 created p1, m2 created p2 (m3 coalesced into that upsert), m4 merged p2 into p1.
+  EXPECT_EQ(feed[0], (Change{1, "upsert", p1, ""}));
+  const std::string p2 = feed[1].profile;
+  EXPECT_NE(p2, p1);
+  EXPECT_EQ(feed[1], (Change{2, "upsert", p2, ""}));
+  EXPECT_EQ(feed[2], (Change{3, "merge", p2, p1}));
+  EXPECT_EQ(feed[3], (Change{4, "upsert", p1, ""}));
+  EXPECT_EQ(ProfileId("user_id:u2"), p1);
+
+  // An operator's split: the new profile is a split entry, the old one an upsert.
+  const HttpReply split = Call("POST", "/v1/profiles/" + p1 + "/split", "ak_test",
+                               R"({"identifiers": ["anonymous_id:a1"]})");
+  ASSERT_EQ(split.status, 200) << split.body;
+  std::string next;
+  std::vector<Change> after = Page("4", 100, &next);
+  std::set<std::string> types;
+  for (const Change& c : after) types.insert(c.type);
+  EXPECT_TRUE(types.contains("split")) << split.body;
+  const std::string moved = ProfileId("anonymous_id:a1");
+  EXPECT_NE(moved, ProfileId("user_id:u2"));
+  bool split_of_moved = false;
+  for (const Change& c : after) split_of_moved |= c.type == "split" && c.profile == moved;
+  bool split_of_other = false;
+  for (const Change& c : after) {
+    split_of_other |= c.type == "split" && c.profile == ProfileId("user_id:u2");
+  }
+  EXPECT_TRUE(split_of_moved || split_of_other);
+  EXPECT_EQ(next, std::to_string(after.back().seq));
+
+  // Cursors and limits: bad ones are refused, an exhausted cursor returns itself.
+  EXPECT_EQ(Call("GET", "/v1/changes?after=abc", "rk_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/changes?after=01", "rk_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/changes?limit=0", "rk_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/changes?limit=10001", "rk_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/changes", "wk_test").status, 403);
+  EXPECT_TRUE(Page(next, 10, &next).empty());
+}
+
+TEST_F(ChangesE2eTest, CursorsReturnTheSameChangesAfterARestart) {
+  Start();
+  for (int b = 0; b < 5; ++b) {
+    std::string batch = R"({"batch":[)";
+    for (int i = 0; i < 20; ++i) {
+      const int n = b * 20 + i;
+      if (i > 0) batch += ",";
+      // Every third message joins the previous person: merges among the upserts.
+      const std::string anon = "a" + std::to_string(n);
+      const std::string user = "u" + std::to_string(n % 3 == 0 && n > 0 ? n - 1 : n);
+      batch += R"({"type":"identify","messageId":"m)" + std::to_string(n) + R"(","anonymousId":")" +
+               anon + R"(","userId":")" + user + R"("})";
+    }
+    batch += "]}";
+    Ingest(batch);
+  }
+  std::map<std::string, std::pair<std::vector<Change>, std::string>> pages;
+  std::string cursor = "0";
+  for (;;) {
+    std::string next;
+    std::vector<Change> got = Page(cursor, 7, &next);
+    pages[cursor] = {got, next};
+    if (got.empty()) break;
+    cursor = next;
+  }
+  ASSERT_GT(pages.size(), 5u);
+  Stop();
+  Start();
+  for (const auto& [after, page] : pages) {
+    std::string next;
+    EXPECT_EQ(Page(after, 7, &next), page.first) << "after=" << after;
+    EXPECT_EQ(next, page.second);
+  }
+  // New changes continue the sequence.
+  Ingest(R"({"batch":[{"type":"identify","messageId":"late","anonymousId":"late"}]})");
+  std::string next;
+  std::vector<Change> late = Page(cursor, 10, &next);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].seq, std::stoull(cursor) + 1);
+}
+
+TEST_F(ChangesE2eTest, NoAcknowledgedChangeIsLostAcrossASigkill) {
+  Start();
+  std::atomic<bool> stop{false};
+  std::vector<std::string> acked;  // anonymous ids of acknowledged events
+  std::thread sender([&] {
+    for (int b = 0; !stop.load(); ++b) {
+      std::string batch = R"({"batch":[)";
+      std::vector<std::string> ids;
+      for (int i = 0; i < 50; ++i) {
+        const std::string anon = "k" + std::to_string(b) + "_" + std::to_string(i);
+        if (i > 0) batch += ",";
+        batch += R"({"type":"identify","anonymousId":")" + anon + R"(","userId":"ku)" +
+                 std::to_string(b) + "_" + std::to_string(i / 2) + R"("})";
+        ids.push_back(anon);
+      }
+      batch += "]}";
+      auto r = HttpCall(server_->port(), "POST", "/v1/batch", {BasicAuth("wk_test"), kJson}, batch);
+      if (!r.ok() || r->status != 200) return;
+      acked.insert(acked.end(), ids.begin(), ids.end());
+    }
+  });
+  // Killed while batches are in flight: some acknowledged, one maybe half-done.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  server_->Signal(SIGKILL);
+  stop.store(true);
+  sender.join();
+  ASSERT_TRUE(server_->Wait(std::chrono::seconds(30)).ok());
+  server_.reset();
+  ASSERT_GT(acked.size(), 100u);
+
+  Start();
+  std::set<std::string> upserted;
+  std::uint64_t expected_seq = 1;
+  for (const Change& c : All()) {
+    EXPECT_EQ(c.seq, expected_seq++);  // dense: nothing half-written
+    if (c.type == "upsert" || c.type == "split") upserted.insert(c.profile);
+  }
+  std::size_t missing = 0;
+  for (const std::string& anon : acked) {
+    if (!upserted.contains(ProfileId("anonymous_id:" + anon))) ++missing;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged events";
+}
+
+TEST_F(ChangesE2eTest, SubscriberCatchesUpThenReceivesChangesWithin100Ms) {
+  Start();
+  Ingest(R"({"batch":[{"type":"identify","messageId":"old","anonymousId":"old"}]})");
+  auto ws = WsClient::Connect(server_->port(), "/v1/subscribe?after=0", {BasicAuth("rk_test")});
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  // Catch-up: the change made before the subscription.
+  auto first = (*ws)->Read();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::vector<Change> got = ParseChanges(*first);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq, 1u);
+
+  std::vector<double> latencies_ms;
+  for (int i = 0; i < 10; ++i) {
+    const std::string anon = "live" + std::to_string(i);
+    Ingest(R"({"batch":[{"type":"identify","anonymousId":")" + anon + R"("}]})");
+    const auto acked = Clock::now();
+    auto frame = (*ws)->Read();
+    ASSERT_TRUE(frame.ok()) << frame.status().ToString();
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - acked).count());
+    got = ParseChanges(*frame);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].seq, static_cast<std::uint64_t>(i) + 2);
+    EXPECT_EQ(got[0].profile, ProfileId("anonymous_id:" + anon));
+  }
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  // Measured from the acknowledgement's arrival at the client: the push may even come first.
+  EXPECT_LT(latencies_ms[latencies_ms.size() / 2], 100.0);
+  EXPECT_LT(latencies_ms.back(), 1000.0);
+  std::printf("subscriber latency after ack: median %.2f ms, max %.2f ms\n",
+              latencies_ms[latencies_ms.size() / 2], latencies_ms.back());
+
+  // Bad subscriptions are refused at the upgrade.
+  auto bad = WsClient::Connect(server_->port(), "/v1/subscribe?after=x", {BasicAuth("rk_test")});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("400"), std::string::npos) << bad.status().ToString();
+  auto forbidden = WsClient::Connect(server_->port(), "/v1/subscribe", {BasicAuth("wk_test")});
+  ASSERT_FALSE(forbidden.ok());
+  EXPECT_NE(forbidden.status().message().find("403"), std::string::npos);
+}
+
+// The messageIds of GET /v1/profiles/{ref}/events pages, newest first, following `next`.
+TEST_F(ChangesE2eTest, TimelineSpansMergedIdsNewestFirstInPages) {
+  Start();
+  Ingest(R"({"batch":[
+    {"type":"track","messageId":"e1","anonymousId":"a1","event":"Page Viewed"},
+    {"type":"track","messageId":"e2","anonymousId":"a2","event":"Page Viewed"},
+    {"type":"track","messageId":"e3","anonymousId":"other","event":"Page Viewed"},
+    {"type":"identify","messageId":"e4","anonymousId":"a1","userId":"u1"},
+    {"type":"track","messageId":"e5","anonymousId":"a2","event":"Form Started"}]})");
+  Ingest(R"({"batch":[
+    {"type":"alias","messageId":"e6","previousId":"a2","userId":"u1"},
+    {"type":"track","messageId":"e7","userId":"u1","event":"Form Sent"}]})");
+  const auto page = [&](std::string_view ref, std::string_view query, std::string* next) {
+    const HttpReply r =
+        Call("GET", "/v1/profiles/" + std::string(ref) + "/events" + std::string(query), "rk_test");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> ids;
+    simdjson::dom::element root;
+    simdjson::dom::array events;
+    if (parser_.parse(r.body).get(root) || root["events"].get(events)) {
+      ADD_FAILURE() << r.body;
+      return ids;
+    }
+    for (auto e : events) {
+      std::string_view id;
+      EXPECT_FALSE(e["messageId"].get(id));
+      ids.emplace_back(id);
+    }
+    std::string_view n;
+    next->clear();
+    if (!root["next"].get(n)) *next = std::string(n);
+    return ids;
+  };
+  std::string next;
+  // Every event of the merged profile, whichever identifier it came with, newest first.
+  const std::vector<std::string> all = {"e7", "e6", "e5", "e4", "e2", "e1"};
+  EXPECT_EQ(page("user_id:u1", "", &next), all);
+  EXPECT_TRUE(next.empty());
+  EXPECT_EQ(page("anonymous_id:a2", "", &next), all);
+  EXPECT_EQ(page("anonymous_id:other", "", &next), std::vector<std::string>{"e3"});
+  // Pages of two.
+  std::vector<std::string> paged;
+  std::string query = "?limit=2";
+  for (int i = 0; i < 10; ++i) {
+    std::vector<std::string> got = page("user_id:u1", query, &next);
+    EXPECT_LE(got.size(), 2u);
+    paged.insert(paged.end(), got.begin(), got.end());
+    if (next.empty()) break;
+    query = "?limit=2&cursor=" + next;
+  }
+  EXPECT_EQ(paged, all);
+  // Bad paging and unknown profiles.
+  EXPECT_EQ(Call("GET", "/v1/profiles/user_id:u1/events?limit=0", "rk_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/profiles/user_id:u1/events?limit=1001", "rk_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/profiles/user_id:u1/events?cursor=x", "rk_test").status, 400);
+  EXPECT_EQ(Call("GET", "/v1/profiles/user_id:nobody/events", "rk_test").status, 404);
+  EXPECT_EQ(Call("GET", "/v1/profiles/user_id:u1/events", "wk_test").status, 403);
+
+  // A split takes its identifier's events with it; they survive a restart and `cdp rebuild`.
+  const std::string id = ProfileId("user_id:u1");
+  const HttpReply split = Call("POST", "/v1/profiles/" + id + "/split", "ak_test",
+                               R"({"identifiers": ["anonymous_id:a2"]})");
+  ASSERT_EQ(split.status, 200) << split.body;
+  const std::vector<std::string> moved = {"e5", "e2"};
+  const std::vector<std::string> kept = {"e7", "e6", "e4", "e1"};
+  EXPECT_EQ(page("anonymous_id:a2", "", &next), moved);
+  EXPECT_EQ(page("user_id:u1", "", &next), kept);
+  Stop();
+  std::string output;
+  auto rebuilt =
+      RunCdp({"rebuild", "--data", data_, "--config", config_, "--no-progress"}, &output);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(*rebuilt, 0) << output;
+  Start();
+  EXPECT_EQ(page("anonymous_id:a2", "", &next), moved);
+  EXPECT_EQ(page("user_id:u1", "", &next), kept);
+}
+
+// Opens /v1/subscribe on a raw socket with a small receive buffer and never reads after the
+// handshake: a stalled subscriber.
+int OpenStalledSubscriber(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  const std::string request =
+      "GET /v1/subscribe?after=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer rk_test\r\n\r\n";
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return -1;
+  }
+  // The 101 response, byte by byte so that nothing after it is read.
+  std::string head;
+  char c;
+  while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head += c;
+  if (head.find(" 101 ") == std::string::npos) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(ChangesE2eTest, StalledSubscriberIsCutOffWhileIngestGoesOn) {
+  Start({"--subscriber-stall-ms", "300", "--subscriber-buffer-bytes", "65536"});
+  const int fd = OpenStalledSubscriber(server_->port());
+  ASSERT_GE(fd, 0);
+  auto cut_off = [&] {
+    auto v = ScrapeMetric(server_->port(), "cdp_change_subscribers_cut_off_total");
+    return v.ok() ? *v : -1.0;
+  };
+  // Enough changes to fill the socket buffers on both sides many times over.
+  int batches = 0;
+  const auto start = Clock::now();
+  while (cut_off() < 1.0 && Clock::now() - start < std::chrono::seconds(60)) {
+    std::string batch = R"({"batch":[)";
+    for (int i = 0; i < 500; ++i) {
+      if (i > 0) batch += ",";
+      batch += R"({"type":"identify","anonymousId":"s)" + std::to_string(batches) + "_" +
+               std::to_string(i) + R"("})";
+    }
+    batch += "]}";
+    Ingest(batch);  // every batch acknowledged while the subscriber is stalled
+    ++batches;
+  }
+  EXPECT_EQ(cut_off(), 1.0) << batches << " batches";
+  // Ingest and other subscribers are unaffected afterwards.
+  Ingest(R"({"batch":[{"type":"identify","anonymousId":"after-cut"}]})");
+  auto ws = WsClient::Connect(server_->port(), "/v1/subscribe", {BasicAuth("rk_test")});
+  ASSERT_TRUE(ws.ok());
+  Ingest(R"({"batch":[{"type":"identify","anonymousId":"after-cut-2"}]})");
+  auto frame = (*ws)->Read();
+  ASSERT_TRUE(frame.ok());
+  std::vector<Change> got = ParseChanges(*frame);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].profile, ProfileId("anonymous_id:after-cut-2"));
+  ::close(fd);
+}
+
+}  // namespace
+}  // namespace cdp::testing
