@@ -171,6 +171,8 @@ void IngestService::HandlePost(std::optional<EventType> type, HttpRequest&& requ
     respond(WithChallenge(ErrorResponse(header_key.status())));
     return;
   }
+  // The name of the key, stamped into each event as its source.
+  std::string_view source;
   if (header_key->has_value()) {
     Status auth = keys_->Authorize(**header_key, Scope::kWrite);
     if (!auth.ok()) {
@@ -178,6 +180,7 @@ void IngestService::HandlePost(std::optional<EventType> type, HttpRequest&& requ
       respond(WithChallenge(ErrorResponse(auth)));
       return;
     }
+    source = keys_->Find(**header_key)->name;
   }
 
   std::string inflated;
@@ -204,9 +207,11 @@ void IngestService::HandlePost(std::optional<EventType> type, HttpRequest&& requ
   ingest::ParseFailure failure;
   auto parser = AcquireParser();
   const Timestamp now = clock_->Now();
-  const bool ok = type.has_value() ? parser->ParseSingle(*type, body, now, &parsed, &failure)
-                                   : parser->ParseBatch(body, now, &parsed, &failure);
-  ReleaseParser(std::move(parser));
+  auto parse = [&] {
+    return type.has_value() ? parser->ParseSingle(*type, body, now, &parsed, &failure, source)
+                            : parser->ParseBatch(body, now, &parsed, &failure, source);
+  };
+  bool ok = parse();
 
   if (!header_key->has_value()) {
     // The key may only come from the body; a body we cannot read names no key.
@@ -214,11 +219,20 @@ void IngestService::HandlePost(std::optional<EventType> type, HttpRequest&& requ
     if (ok && parsed.write_key.has_value()) key = *parsed.write_key;
     Status auth = keys_->Authorize(key, Scope::kWrite);
     if (!auth.ok()) {
+      ReleaseParser(std::move(parser));
       CountRejected(AuthReason(auth));
       respond(WithChallenge(ErrorResponse(auth)));
       return;
     }
+    // Only now is the key's name known: parse again to stamp it (legacy clients that send
+    // the key in the body, with a named key, pay a second parse).
+    source = keys_->Find(*key)->name;
+    if (!source.empty()) {
+      parsed = ingest::ParsedRequest();
+      ok = parse();
+    }
   }
+  ReleaseParser(std::move(parser));
   if (!ok) {
     CountRejected(failure.reason);
     respond(ErrorResponse(failure.status));
@@ -242,14 +256,16 @@ void IngestService::HandlePost(std::optional<EventType> type, HttpRequest&& requ
 // One /v1/stream connection: each frame is parsed and submitted; its ack or nack is the reply.
 class IngestService::StreamHandler final : public WebSocketHandler {
  public:
-  explicit StreamHandler(IngestService* service) : service_(service) {}
+  // `source`: the name of the key the connection was authorised with (empty: none).
+  StreamHandler(IngestService* service, std::string source)
+      : service_(service), source_(std::move(source)) {}
 
   void OnFrame(std::string&& frame, std::function<void(std::string)> reply) override {
     const std::int64_t position = ++frames_;
     ingest::ParsedRequest parsed;
     ingest::ParseFailure failure;
     auto parser = service_->AcquireParser();
-    const bool ok = parser->ParseFrame(frame, service_->clock_->Now(), &parsed, &failure);
+    const bool ok = parser->ParseFrame(frame, service_->clock_->Now(), &parsed, &failure, source_);
     service_->ReleaseParser(std::move(parser));
     const std::int64_t seq = parsed.seq.value_or(position);
     if (!service_->accepting_->load()) {
@@ -287,6 +303,7 @@ class IngestService::StreamHandler final : public WebSocketHandler {
 
  private:
   IngestService* service_;
+  const std::string source_;
   std::int64_t frames_ = 0;
 };
 
@@ -296,8 +313,9 @@ WebSocketRoute IngestService::StreamRoute() {
       [this](const HttpRequest& request) -> Result<std::shared_ptr<WebSocketHandler>> {
         auto key = Router::RequestKey(request);
         Status auth = key.status();
+        std::optional<std::string> k;
         if (auth.ok()) {
-          std::optional<std::string> k = *key;
+          k = *key;
           // Browsers cannot set headers on a WebSocket: accept ?writeKey= as well.
           if (!k.has_value()) k = request.QueryParam("writeKey");
           auth = keys_->Authorize(k ? std::optional<std::string_view>(*k) : std::nullopt,
@@ -307,7 +325,8 @@ WebSocketRoute IngestService::StreamRoute() {
           CountRejected(AuthReason(auth));
           return auth;
         }
-        return std::shared_ptr<WebSocketHandler>(std::make_shared<StreamHandler>(this));
+        return std::shared_ptr<WebSocketHandler>(
+            std::make_shared<StreamHandler>(this, keys_->Find(*k)->name));
       }};
 }
 

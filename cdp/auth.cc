@@ -1,5 +1,6 @@
 #include "cdp/auth.h"
 
+#include <algorithm>
 #include <array>
 #include <random>
 
@@ -73,7 +74,11 @@ Result<KeySet> KeySet::Create(std::vector<ApiKey> keys) {
       }
     }
     if (keys[i].scopes.empty()) return InvalidArgumentError(where + ": a key needs a scope");
-    if (!set.index_.emplace(key, keys[i].scopes).second) {
+    if (!keys[i].name.empty() && !IsValidKeyName(keys[i].name)) {
+      return InvalidArgumentError(where +
+                                  ": a name must hold 1 to 64 letters, digits, '_', '-', '.'");
+    }
+    if (!set.index_.emplace(key, i).second) {
       return InvalidArgumentError(where + ": duplicate key");
     }
   }
@@ -82,9 +87,20 @@ Result<KeySet> KeySet::Create(std::vector<ApiKey> keys) {
 }
 
 std::optional<ScopeSet> KeySet::Lookup(std::string_view key) const {
+  const ApiKey* entry = Find(key);
+  if (entry == nullptr) return std::nullopt;
+  return entry->scopes;
+}
+
+const ApiKey* KeySet::Find(std::string_view key) const {
   auto it = index_.find(std::string(key));
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+  if (it == index_.end()) return nullptr;
+  return &keys_[it->second];
+}
+
+bool IsValidKeyName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxKeyNameLength) return false;
+  return std::all_of(name.begin(), name.end(), IsKeyChar);
 }
 
 Status KeySet::Authorize(std::optional<std::string_view> key, Scope needed) const {
@@ -188,7 +204,9 @@ std::string RenderKeysJson(const std::vector<ApiKey>& keys) {
     for (Scope s : {Scope::kRead, Scope::kWrite, Scope::kAdmin}) {
       if (k.scopes.Has(s)) w.String(ScopeName(s));
     }
-    w.EndArray().EndObject();
+    w.EndArray();
+    if (!k.name.empty()) w.Key("name").String(k.name);
+    w.EndObject();
   }
   w.EndArray().EndObject();
   return w.Release() + "\n";

@@ -41,7 +41,17 @@ Result<Scope> ParseScope(std::string_view name);
 struct ApiKey {
   std::string key;
   ScopeSet scopes;
+  // The source that sends with this key ("civil_register"), or empty for none: ingest stamps
+  // it into each event it stores (the top-level "source") and unified traits rank values by
+  // it (cdp/profile_traits.h). Several keys may share a name (a rotation).
+  std::string name = {};
 };
+
+// Longest key name.
+inline constexpr std::size_t kMaxKeyNameLength = 64;
+
+// Whether `name` is a valid key name: 1 to kMaxKeyNameLength characters from [A-Za-z0-9_.-].
+bool IsValidKeyName(std::string_view name);
 
 // Keys accepted by the server. Immutable after creation, so thread-safe.
 class KeySet {
@@ -51,11 +61,15 @@ class KeySet {
   static constexpr std::size_t kMaxKeyLength = 256;
 
   // Fails with kInvalidArgument when a key is empty, too short or long, holds characters
-  // outside [A-Za-z0-9_.-], has no scope, or appears twice.
+  // outside [A-Za-z0-9_.-], has no scope, or appears twice, or when a name is not empty and
+  // not IsValidKeyName.
   static Result<KeySet> Create(std::vector<ApiKey> keys);
 
   // The scopes of `key`, or nullopt when it is not a known key.
   std::optional<ScopeSet> Lookup(std::string_view key) const;
+
+  // The entry of `key`, or null when it is not a known key. Valid as long as this KeySet.
+  const ApiKey* Find(std::string_view key) const;
 
   // Ok when `key` is known and holds `needed`; kUnauthenticated when absent or unknown,
   // kPermissionDenied when it lacks the scope.
@@ -65,7 +79,8 @@ class KeySet {
 
  private:
   std::vector<ApiKey> keys_;
-  std::unordered_map<std::string, ScopeSet> index_;
+  // Key text -> index in keys_.
+  std::unordered_map<std::string, std::size_t> index_;
 };
 
 // Extracts the key from an Authorization header value: "Basic base64(key:)" (the key as the
@@ -79,7 +94,7 @@ std::string Base64Encode(std::string_view in);
 // A fresh random key "PREFIX_" followed by 32 hex digits (128 bits from std::random_device).
 std::string GenerateKey(std::string_view prefix);
 
-// Renders keys as the config file's `{"keys": [...]}` document.
+// Renders keys as the config file's `{"keys": [...]}` document (a name when it is set).
 std::string RenderKeysJson(const std::vector<ApiKey>& keys);
 
 }  // namespace cdp

@@ -7,6 +7,7 @@
 #include "cdp/auth.h"
 #include "cdp/identifier.h"
 #include "cdp/matcher.h"
+#include "cdp/profile_traits.h"
 
 namespace cdp {
 
@@ -17,6 +18,8 @@ struct Config {
   IdentityConfig identity = IdentityConfig::Defaults();
   // The probabilistic matcher's thresholds and limits (the "matching" section).
   MatcherOptions matching;
+  // The survivorship rules of unified traits (the "profiles" section).
+  TraitsOptions profiles;
 };
 
 }  // namespace cdp

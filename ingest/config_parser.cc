@@ -47,10 +47,19 @@ Result<ApiKey> ParseKey(dom::element value, const std::string& where) {
         key.scopes.Add(*scope);
       }
       has_scopes = true;
-    } else if (name == "name" || name == "description") {
-      // Free-text labels for operators; not used by the server.
+    } else if (name == "name") {
+      std::string_view text;
+      if (auto e = field.get_string().get(text); e) return JsonError(where + ".name", e);
+      if (!IsValidKeyName(text)) {
+        return InvalidArgumentError(where + ".name: expected 1 to " +
+                                    std::to_string(kMaxKeyNameLength) +
+                                    " letters, digits, '_', '-' or '.'");
+      }
+      key.name = std::string(text);
+    } else if (name == "description") {
+      // A free-text note for operators; not used by the server.
       if (!field.is_string())
-        return InvalidArgumentError(where + "." + std::string(name) + ": expected a string");
+        return InvalidArgumentError(where + ".description: expected a string");
     } else {
       return InvalidArgumentError(where + ": unknown field '" + std::string(name) + "'");
     }
@@ -226,6 +235,31 @@ Result<MatcherOptions> ParseMatching(dom::element value) {
   return options;
 }
 
+// The "profiles" section.
+Result<TraitsOptions> ParseProfiles(dom::element value) {
+  dom::object object;
+  if (auto e = value.get_object().get(object); e) return JsonError("profiles", e);
+  TraitsOptions options;
+  for (auto [name, field] : object) {
+    const std::string where = "profiles." + std::string(name);
+    if (name == "source_priority") {
+      dom::array array;
+      if (auto e = field.get_array().get(array); e) return JsonError(where, e);
+      if (array.size() > kMaxSourcePriorityEntries) {
+        return InvalidArgumentError(where + ": more than " +
+                                    std::to_string(kMaxSourcePriorityEntries) + " entries");
+      }
+      CDP_ASSIGN_OR_RETURN(options.source_priority,
+                           ParseStrings(field, where, std::numeric_limits<std::size_t>::max()));
+    } else {
+      return InvalidArgumentError("profiles: unknown field '" + std::string(name) + "'");
+    }
+  }
+  Status s = options.Validate();
+  if (!s.ok()) return InvalidArgumentError("profiles." + std::string(s.message()));
+  return options;
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view json) {
@@ -240,7 +274,14 @@ Result<Config> ParseConfig(std::string_view json) {
   Config config;
   bool has_identity = false;
   bool has_matching = false;
+  bool has_profiles = false;
   for (auto [name, field] : root) {
+    if (name == "profiles") {
+      if (has_profiles) return InvalidArgumentError("profiles: given twice");
+      has_profiles = true;
+      CDP_ASSIGN_OR_RETURN(config.profiles, ParseProfiles(field));
+      continue;
+    }
     if (name == "matching") {
       if (has_matching) return InvalidArgumentError("matching: given twice");
       has_matching = true;

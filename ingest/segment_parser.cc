@@ -31,7 +31,7 @@ constexpr Timestamp kLatestTimestamp{std::chrono::milliseconds(253'402'300'799'9
 bool IsServerField(std::string_view key) {
   return key == "type" || key == "messageId" || key == "receivedAt" || key == "timestamp" ||
          key == "originalTimestamp" || key == "context" || key == "integrations" ||
-         key == "sentAt" || key == "writeKey";
+         key == "sentAt" || key == "writeKey" || key == "source";
 }
 
 // Splits "a.b.c" into "a" and "b.c" ("" when there is no dot).
@@ -137,6 +137,8 @@ struct SegmentParser::Rep {
   // receivedAt is the same for every message of a request: formatted once.
   Timestamp received_text_for{};
   std::string received_text;
+  // The name of the request's write key, stamped as "source" (empty: none). Set per request.
+  std::string_view key_name;
   bool allocated = false;
 
   // Parses `body` into the DOM. False (with `failure`) when it is not acceptable JSON.
@@ -388,6 +390,10 @@ struct SegmentParser::Rep {
       received_text = FormatIso8601(received_at);
     }
     AppendJsonString(out, received_text);
+    if (!key_name.empty()) {
+      out += ",\"source\":";
+      AppendJsonString(out, key_name);
+    }
     out += ",\"timestamp\":";
     AppendJsonString(out, FormatIso8601(corrected));
     if (client_time.has_value()) {
@@ -746,7 +752,8 @@ SegmentParser::SegmentParser(SegmentParserOptions options) : rep_(std::make_uniq
 SegmentParser::~SegmentParser() = default;
 
 bool SegmentParser::ParseBatch(std::string_view body, Timestamp received_at, ParsedRequest* out,
-                               ParseFailure* failure) {
+                               ParseFailure* failure, std::string_view source) {
+  rep_->key_name = source;
   dom::element root_element;
   dom::object root;
   if (!rep_->LoadObject(body, "the body", &root_element, &root, failure)) return false;
@@ -761,7 +768,9 @@ bool SegmentParser::ParseBatch(std::string_view body, Timestamp received_at, Par
 }
 
 bool SegmentParser::ParseSingle(EventType type, std::string_view body, Timestamp received_at,
-                                ParsedRequest* out, ParseFailure* failure) {
+                                ParsedRequest* out, ParseFailure* failure,
+                                std::string_view source) {
+  rep_->key_name = source;
   dom::element root_element;
   dom::object root;
   if (!rep_->LoadObject(body, "the body", &root_element, &root, failure)) return false;
@@ -771,7 +780,8 @@ bool SegmentParser::ParseSingle(EventType type, std::string_view body, Timestamp
 }
 
 bool SegmentParser::ParseFrame(std::string_view frame, Timestamp received_at, ParsedRequest* out,
-                               ParseFailure* failure) {
+                               ParseFailure* failure, std::string_view source) {
+  rep_->key_name = source;
   dom::element root_element;
   dom::object root;
   if (!rep_->LoadObject(frame, "a frame", &root_element, &root, failure)) return false;

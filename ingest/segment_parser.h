@@ -45,8 +45,8 @@ struct SegmentParserOptions {
 
 // kInvalidArgument when identifiers cannot be read at `path` (an IdentifierRule::paths entry)
 // because its first segment is a field the server sets or replaces (type, messageId,
-// timestamp, originalTimestamp, sentAt, receivedAt, writeKey, integrations). "context.*"
-// paths are read through the batch context merged into the message.
+// timestamp, originalTimestamp, sentAt, receivedAt, writeKey, integrations, source).
+// "context.*" paths are read through the batch context merged into the message.
 Status CheckIdentifierPath(std::string_view path);
 
 // One invalid message of a request.
@@ -100,21 +100,27 @@ class SegmentParser {
   SegmentParser(const SegmentParser&) = delete;
   SegmentParser& operator=(const SegmentParser&) = delete;
 
+  // Each event's json holds the server-set fields type, messageId, receivedAt, timestamp
+  // (and originalTimestamp and sentAt when the client gave them) and, when `source` is not
+  // empty, "source": `source`, the name of the write key the request was authorised with
+  // (cdp::ApiKey::name). A client's top-level "source" is never stored, so a stored "source"
+  // is always the server's.
+
   // Parses a /v1/batch body. Returns false and fills `failure` when the body as a whole is
   // refused: not JSON, invalid UTF-8, too deep, not an object, "batch" missing or not an
   // array (kInvalidArgument), too large or too many messages (kPayloadTooLarge). Otherwise
   // fills `out`; invalid messages are listed in out->errors with their index.
   bool ParseBatch(std::string_view body, Timestamp received_at, ParsedRequest* out,
-                  ParseFailure* failure);
+                  ParseFailure* failure, std::string_view source = {});
 
   // Parses the body of /v1/identify, /v1/track, ... whose type the route gives. A "type"
   // field, when present, must agree.
   bool ParseSingle(EventType type, std::string_view body, Timestamp received_at, ParsedRequest* out,
-                   ParseFailure* failure);
+                   ParseFailure* failure, std::string_view source = {});
 
   // Parses a WebSocket frame: one message (with its "type"), or {"batch": [...], "seq": N}.
   bool ParseFrame(std::string_view frame, Timestamp received_at, ParsedRequest* out,
-                  ParseFailure* failure);
+                  ParseFailure* failure, std::string_view source = {});
 
   // The identifiers of a stored event: parses `stored_json` (an Event::json this parser, or
   // one with the same options, produced) and returns the Event::identifiers the original

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "ingest/gzip.h"
@@ -462,6 +465,57 @@ TEST_F(IngestE2eTest, StoredEventCarriesServerFields) {
       << output;
   EXPECT_NE(output.find(R"("context":{"ip":"1.1.1.1","channel":"office"})"), std::string::npos)
       << output;
+}
+
+TEST_F(IngestE2eTest, StoredEventsCarryTheKeysNameAsTheirSource) {
+  std::ofstream(config_) << R"({"keys": [
+      {"key": "wk_test", "scopes": ["write"], "name": "civil_register"},
+      {"key": "wk_anon", "scopes": ["write"]}]})";
+  Start();
+  const std::string forged = R"("source":"forged",)";
+  EXPECT_EQ(Post("/v1/track", "{" + forged + R"("userId":"u","event":"E","messageId":"m-header"})")
+                .status,
+            200);
+  EXPECT_EQ(Post("/v1/track",
+                 R"({"writeKey":"wk_test","userId":"u","event":"E","messageId":"m-body"})", {})
+                .status,
+            200);
+  EXPECT_EQ(Post("/v1/batch",
+                 R"({"writeKey":"wk_test","batch":[)"
+                 R"({"type":"track","userId":"u","event":"E","messageId":"m-batch"}]})",
+                 {})
+                .status,
+            200);
+  EXPECT_EQ(Post("/v1/track", "{" + forged + R"("userId":"u","event":"E","messageId":"m-anon"})",
+                 {BasicAuth("wk_anon")})
+                .status,
+            200);
+  {
+    auto ws = WsClient::Connect(server_->port(), "/v1/stream?writeKey=wk_test", {});
+    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+    ASSERT_TRUE(
+        (*ws)->Send(R"({"type":"track","userId":"u","event":"E","messageId":"m-ws"})").ok());
+    auto reply = (*ws)->Read();
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_EQ(*reply, R"({"ack":1,"accepted":1})");
+  }
+  Stop();
+  std::string output;
+  auto code = RunCdp({"events", "--data", data_, "--limit", "10"}, &output);
+  ASSERT_TRUE(code.ok());
+  ASSERT_EQ(*code, 0) << output;
+  EXPECT_EQ(output.find("forged"), std::string::npos) << output;
+  std::istringstream lines(output);
+  std::set<std::string> named, unnamed;
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t at = line.find(R"("messageId":"m-)");
+    if (at == std::string::npos) continue;
+    const std::size_t start = at + 13;
+    const std::string id = line.substr(start, line.find('"', start) - start);
+    (line.find(R"("source":"civil_register")") != std::string::npos ? named : unnamed).insert(id);
+  }
+  EXPECT_EQ(named, (std::set<std::string>{"m-header", "m-body", "m-batch", "m-ws"})) << output;
+  EXPECT_EQ(unnamed, (std::set<std::string>{"m-anon"})) << output;
 }
 
 }  // namespace

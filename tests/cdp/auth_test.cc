@@ -90,6 +90,10 @@ TEST(KeySetTest, InvalidKeysAreRejectedNamingTheIndex) {
       {"duplicate",
        {{"good_key", {Scope::kRead}}, {"other_key", {Scope::kRead}}, {"good_key", {Scope::kWrite}}},
        "keys[2]"},
+      {"name with a space", {{"good_key", {Scope::kWrite}, "web portal"}}, "keys[0]"},
+      {"name too long",
+       {{"good_key", {Scope::kWrite}, std::string(kMaxKeyNameLength + 1, 'n')}},
+       "keys[0]"},
   };
   for (const Case& c : cases) {
     auto keys = KeySet::Create(c.keys);
@@ -293,6 +297,33 @@ TEST(RenderKeysJsonTest, RendersKeysWithScopesInFixedOrder) {
   EXPECT_EQ(RenderKeysJson(keys),
             "{\"keys\":[{\"key\":\"wk_test\",\"scopes\":[\"write\"]},"
             "{\"key\":\"ak_test\",\"scopes\":[\"read\",\"write\",\"admin\"]}]}\n");
+}
+
+TEST(KeySetTest, FindGivesTheKeysNameAndNamesMayRepeat) {
+  auto keys = KeySet::Create({{"wk_old", {Scope::kWrite}, "civil_register"},
+                              {"wk_new", {Scope::kWrite}, "civil_register"},
+                              {"wk_anon", {Scope::kWrite}}});
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ASSERT_NE(keys->Find("wk_new"), nullptr);
+  EXPECT_EQ(keys->Find("wk_new")->name, "civil_register");
+  EXPECT_EQ(keys->Find("wk_anon")->name, "");
+  EXPECT_EQ(keys->Find("wk_other"), nullptr);
+  EXPECT_EQ(keys->Lookup("wk_old"), ScopeSet{Scope::kWrite});
+}
+
+TEST(KeySetTest, ValidKeyNamesAreShortAndPlain) {
+  EXPECT_TRUE(IsValidKeyName("civil_register"));
+  EXPECT_TRUE(IsValidKeyName("A.b-9_"));
+  EXPECT_TRUE(IsValidKeyName(std::string(kMaxKeyNameLength, 'n')));
+  EXPECT_FALSE(IsValidKeyName(""));
+  EXPECT_FALSE(IsValidKeyName(std::string(kMaxKeyNameLength + 1, 'n')));
+  EXPECT_FALSE(IsValidKeyName("web portal"));
+  EXPECT_FALSE(IsValidKeyName("registro_\xC3\xBA"));
+}
+
+TEST(RenderKeysJsonTest, RendersANameWhenSet) {
+  EXPECT_EQ(RenderKeysJson({{"wk_test", {Scope::kWrite}, "office"}}),
+            "{\"keys\":[{\"key\":\"wk_test\",\"scopes\":[\"write\"],\"name\":\"office\"}]}\n");
 }
 
 TEST(RenderKeysJsonTest, RendersEmptySet) { EXPECT_EQ(RenderKeysJson({}), "{\"keys\":[]}\n"); }

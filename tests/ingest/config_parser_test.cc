@@ -13,7 +13,7 @@ namespace {
 constexpr char kValidConfig[] = R"({
   "version": 1,
   "keys": [
-    {"key": "wk_test", "scopes": ["write"], "name": "ingest service"},
+    {"key": "wk_test", "scopes": ["write"], "name": "ingest-service"},
     {"key": "rk_test", "scopes": ["read"], "description": "dashboards"},
     {"key": "ak_test", "scopes": ["read", "write", "admin"]}
   ],
@@ -26,7 +26,9 @@ TEST(ParseConfigTest, ValidConfigWithThreeKeys) {
   ASSERT_EQ(config->keys.size(), 3u);
   EXPECT_EQ(config->keys[0].key, "wk_test");
   EXPECT_EQ(config->keys[0].scopes, ScopeSet{Scope::kWrite});
+  EXPECT_EQ(config->keys[0].name, "ingest-service");
   EXPECT_EQ(config->keys[1].key, "rk_test");
+  EXPECT_EQ(config->keys[1].name, "");
   EXPECT_EQ(config->keys[1].scopes, ScopeSet{Scope::kRead});
   EXPECT_EQ(config->keys[2].key, "ak_test");
   EXPECT_EQ(config->keys[2].scopes, (ScopeSet{Scope::kRead, Scope::kWrite, Scope::kAdmin}));
@@ -83,7 +85,7 @@ TEST(ParseConfigTest, EscapedStringsAreUnescaped) {
 
 TEST(ParseConfigTest, RenderedKeysParseBack) {
   const std::vector<ApiKey> keys = {
-      {"wk_test", {Scope::kWrite}},
+      {"wk_test", {Scope::kWrite}, "civil_register"},
       {"ak_test", {Scope::kRead, Scope::kWrite, Scope::kAdmin}},
   };
   auto config = ParseConfig(RenderKeysJson(keys));
@@ -92,7 +94,34 @@ TEST(ParseConfigTest, RenderedKeysParseBack) {
   for (std::size_t i = 0; i < keys.size(); ++i) {
     EXPECT_EQ(config->keys[i].key, keys[i].key);
     EXPECT_EQ(config->keys[i].scopes, keys[i].scopes);
+    EXPECT_EQ(config->keys[i].name, keys[i].name);
   }
+}
+
+TEST(ParseConfigTest, KeyNamesMayRepeatAcrossKeys) {
+  auto config = ParseConfig(R"({"keys": [
+      {"key": "wk_old", "scopes": ["write"], "name": "civil_register"},
+      {"key": "wk_new", "scopes": ["write"], "name": "civil_register"},
+      {"key": "wk_max", "scopes": ["write"], "name": ")" +
+                            std::string(kMaxKeyNameLength, 'n') + R"("}]})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->keys[0].name, "civil_register");
+  EXPECT_EQ(config->keys[1].name, "civil_register");
+  EXPECT_EQ(config->keys[2].name.size(), kMaxKeyNameLength);
+}
+
+TEST(ParseConfigTest, ProfilesSectionSetsTheSourcePriority) {
+  auto config = ParseConfig(R"({"profiles": {"source_priority":
+                                 ["civil_register", "tax_agency", "oficina presencial"]}})");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->profiles.source_priority,
+            (std::vector<std::string>{"civil_register", "tax_agency", "oficina presencial"}));
+  auto absent = ParseConfig("{}");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_TRUE(absent->profiles.source_priority.empty());
+  auto empty = ParseConfig(R"({"profiles": {}})");
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->profiles.source_priority.empty());
 }
 
 TEST(ParseConfigTest, ModeratelyNestedIgnoredSectionIsAccepted) {
@@ -259,6 +288,9 @@ std::vector<MalformedCase> MalformedCases() {
       {"path into a server field",
        R"({"identity": {"types": [{"name": "passport", "paths": ["traits.p", "messageId"]}]}})",
        "identity.types[0].paths[1]"},
+      {"path into the stamped source",
+       R"({"identity": {"types": [{"name": "crm_id", "paths": ["source.id"]}]}})",
+       "identity.types[0].paths[0]"},
       {"path into integrations",
        R"({"identity": {"types": [{"name": "crm_id", "paths": ["integrations.crm.id"]}]}})",
        "identity.types[0].paths[0]"},
@@ -296,6 +328,48 @@ std::vector<MalformedCase> MalformedCases() {
        "identity.default_region"},
       {"default_region is a number", R"({"identity": {"default_region": 34}})",
        "identity.default_region"},
+      {"key name with a space",
+       R"({"keys": [{"key": "wk_test", "scopes": ["write"], "name": "web portal"}]})",
+       "keys[0].name"},
+      {"empty key name", R"({"keys": [{"key": "wk_test", "scopes": ["write"], "name": ""}]})",
+       "keys[0].name"},
+      {"key name too long",
+       R"({"keys": [{"key": "wk_test", "scopes": ["write"], "name": ")" +
+           std::string(kMaxKeyNameLength + 1, 'n') + R"("}]})",
+       "keys[0].name"},
+      {"key name is a number", R"({"keys": [{"key": "wk_test", "scopes": ["write"], "name": 3}]})",
+       "keys[0].name"},
+      {"description is a number",
+       R"({"keys": [{"key": "wk_test", "scopes": ["write"], "description": 3}]})",
+       "keys[0].description"},
+      {"profiles is an array", R"({"profiles": []})", "profiles"},
+      {"profiles twice", R"({"profiles": {}, "profiles": {}})", "profiles"},
+      {"unknown field in profiles", R"({"profiles": {"priority": []}})", "profiles"},
+      {"source_priority is a string", R"({"profiles": {"source_priority": "civil_register"}})",
+       "profiles.source_priority"},
+      {"source_priority entry is a number", R"({"profiles": {"source_priority": ["a", 1]}})",
+       "profiles.source_priority[1]"},
+      {"empty source name", R"({"profiles": {"source_priority": ["a", ""]}})",
+       "profiles.source_priority[1]"},
+      {"duplicate source name", R"({"profiles": {"source_priority": ["a", "b", "a"]}})",
+       "profiles.source_priority[2]"},
+      {"source name too long",
+       R"({"profiles": {"source_priority": [")" + std::string(kMaxSourceNameBytes + 1, 's') +
+           R"("]}})",
+       "profiles.source_priority[0]"},
+      {"too many sources",
+       R"({"profiles": {"source_priority": [)" +
+           [] {
+             std::string names;
+             for (std::size_t i = 0; i <= kMaxSourcePriorityEntries; ++i) {
+               names += (i == 0 ? "\"s" : ",\"s") + std::to_string(i) + "\"";
+             }
+             return names;
+           }() +
+           R"(]}})",
+       "profiles.source_priority"},
+      {"invalid UTF-8 in a source name", "{\"profiles\": {\"source_priority\": [\"a\xFF\"]}}",
+       "config"},
       {"over kMaxConfigBytes",
        R"({"keys": [], "pad": ")" + std::string(kMaxConfigBytes, 'p') + R"("})", "config"},
   };

@@ -496,6 +496,74 @@ TEST(SegmentParserTest, WriteKeyIsReadAndNotStored) {
   EXPECT_FALSE(none.request.write_key.has_value());
 }
 
+TEST(SegmentParserTest, TheKeysNameIsStampedAsSourceOnEveryEvent) {
+  SegmentParser parser(TestLimits());
+  Parse single;
+  single.ok = parser.ParseSingle(EventType::kIdentify, R"({"userId":"u"})", kReceivedAt,
+                                 &single.request, &single.failure, "civil_register");
+  ASSERT_TRUE(single.ok);
+  ASSERT_EQ(single.request.events.size(), 1u);
+  Json json(single.request.events[0].json);
+  EXPECT_EQ(json.String("/source"), "civil_register");
+  EXPECT_EQ(json.Count("", "source"), 1u);
+
+  Parse batch;
+  batch.ok = parser.ParseBatch(
+      R"({"batch":[{"type":"track","userId":"u","event":"E"},{"type":"page","userId":"u"}]})",
+      kReceivedAt, &batch.request, &batch.failure, "office");
+  ASSERT_TRUE(batch.ok);
+  ASSERT_EQ(batch.request.events.size(), 2u);
+  for (const Event& e : batch.request.events) EXPECT_EQ(Json(e.json).String("/source"), "office");
+
+  Parse frame;
+  frame.ok = parser.ParseFrame(R"({"type":"track","userId":"u","event":"E"})", kReceivedAt,
+                               &frame.request, &frame.failure, "kiosk");
+  ASSERT_TRUE(frame.ok);
+  ASSERT_EQ(frame.request.events.size(), 1u);
+  EXPECT_EQ(Json(frame.request.events[0].json).String("/source"), "kiosk");
+
+  // The next request, without a name, carries none.
+  Event unnamed = ParseOne(parser, EventType::kIdentify, R"({"userId":"u"})");
+  EXPECT_FALSE(Json(unnamed.json).Has("/source"));
+}
+
+TEST(SegmentParserTest, AClientsSourceIsDroppedOrOverwritten) {
+  SegmentParser parser(TestLimits());
+  Event dropped =
+      ParseOne(parser, EventType::kIdentify, R"({"userId":"u","source":"civil_register"})");
+  EXPECT_FALSE(Json(dropped.json).Has("/source"));
+  EXPECT_EQ(dropped.json.find("civil_register"), std::string::npos);
+
+  Parse p;
+  p.ok = parser.ParseBatch(
+      R"({"batch":[{"type":"identify","userId":"u","source":{"x":"civil_register"}}]})",
+      kReceivedAt, &p.request, &p.failure, "web_form");
+  ASSERT_TRUE(p.ok);
+  ASSERT_EQ(p.request.events.size(), 1u);
+  Json json(p.request.events[0].json);
+  EXPECT_EQ(json.String("/source"), "web_form");
+  EXPECT_EQ(json.Count("", "source"), 1u);
+  EXPECT_EQ(p.request.events[0].json.find("civil_register"), std::string::npos);
+}
+
+TEST(SegmentParserTest, TheStampedSourceCountsTowardsTheMessageLimit) {
+  SegmentParser parser(TestLimits());
+  // A message that fits without the source, and not with it.
+  const std::string name(64, 'n');
+  for (std::size_t pad = 700; pad < 1024; ++pad) {
+    const std::string body = R"({"userId":"u","p":")" + std::string(pad, 'p') + R"("})";
+    Parse without = Single(parser, EventType::kIdentify, body);
+    Parse with;
+    with.ok = parser.ParseSingle(EventType::kIdentify, body, kReceivedAt, &with.request,
+                                 &with.failure, name);
+    if (without.request.errors.empty() && !with.request.errors.empty()) {
+      EXPECT_NE(with.request.errors[0].message.find("larger than"), std::string::npos);
+      return;
+    }
+  }
+  ADD_FAILURE() << "no message between the two sizes";
+}
+
 TEST(SegmentParserTest, ClientFieldsAreCopiedVerbatim) {
   SegmentParser parser(TestLimits());
   Event e = ParseOne(parser, EventType::kTrack,
