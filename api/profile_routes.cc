@@ -67,6 +67,38 @@ void WriteMatchEvidence(JsonWriter& w, const MatchEvidence& m, double weight) {
   w.EndObject();
 }
 
+// The computed traits: "computed" with first and last seen, event counts by channel and by
+// type, the preferred channel and the services interacted with.
+void WriteComputed(JsonWriter& w, const ProfileTraits& traits) {
+  const ComputedTraits& c = traits.computed();
+  w.Key("computed").BeginObject();
+  w.Key("event_count").Uint(c.event_count);
+  if (c.event_count > 0) {
+    w.Key("first_seen").String(FormatIso8601(c.first_seen));
+    w.Key("last_seen").String(FormatIso8601(c.last_seen));
+  }
+  w.Key("events_by_channel").BeginObject();
+  for (const auto& [channel, count] : c.channel_counts) w.Key(channel).Uint(count);
+  if (c.other_channel_events > 0) w.Key("(other)").Uint(c.other_channel_events);
+  w.EndObject();
+  w.Key("events_by_type").BeginObject();
+  for (std::size_t t = 0; t < c.type_counts.size(); ++t) {
+    if (c.type_counts[t] > 0) {
+      w.Key(EventTypeName(static_cast<EventType>(t))).Uint(c.type_counts[t]);
+    }
+  }
+  w.EndObject();
+  if (const auto preferred = traits.PreferredChannel()) {
+    w.Key("preferred_channel").String(*preferred);
+  } else {
+    w.Key("preferred_channel").Null();
+  }
+  w.Key("services").BeginArray();
+  for (const std::string& s : c.services) w.String(s);
+  w.EndArray();
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string FormatReviewId(std::uint32_t id) {
@@ -153,7 +185,8 @@ std::optional<ProfileView> ProfileService::ViewOf(std::uint64_t id) const {
 }
 
 void ProfileService::WriteProfile(JsonWriter& w, const ProfileView& view,
-                                  const std::optional<ProfileRecord>& record) const {
+                                  const std::optional<ProfileRecord>& record,
+                                  const std::optional<ProfileTraits>& traits) const {
   const IdentityConfig& config = config_;
   std::uint32_t updated = 0;
   w.BeginObject();
@@ -169,10 +202,23 @@ void ProfileService::WriteProfile(JsonWriter& w, const ProfileView& view,
     w.EndObject();
   }
   w.EndArray();
-  // Traits and their sources come with the profile store (issue 6); the identity graph keeps
-  // identifiers only.
-  w.Key("traits").BeginObject().EndObject();
-  w.Key("trait_sources").BeginObject().EndObject();
+  w.Key("traits").BeginObject();
+  if (traits) {
+    for (const auto& [name, entry] : traits->traits()) w.Key(name).Raw(entry.value_json);
+  }
+  w.EndObject();
+  w.Key("trait_sources").BeginObject();
+  if (traits) {
+    for (const auto& [name, entry] : traits->traits()) {
+      w.Key(name).BeginObject();
+      w.Key("source").String(entry.source);
+      w.Key("message_id").String(entry.message_id);
+      w.Key("timestamp").String(FormatIso8601(entry.timestamp));
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  WriteComputed(w, traits ? *traits : ProfileTraits());
   if (record) w.Key("created_at").String(FormatIso8601(record->created_at));
   w.Key("updated_at").String(FormatSeconds(updated));
   w.Key("merged_ids").BeginArray();
@@ -185,8 +231,10 @@ Result<std::string> ProfileService::RenderProfile(std::uint64_t id) const {
   const std::optional<ProfileView> view = ViewOf(id);
   if (!view) return NotFoundError("no such profile");
   CDP_ASSIGN_OR_RETURN(std::optional<ProfileRecord> record, store_->GetProfile(view->id));
+  std::vector<std::optional<ProfileTraits>> traits;
+  CDP_RETURN_IF_ERROR(store_->GetProfileTraits(std::span(&view->id, 1), &traits));
   JsonWriter w;
-  WriteProfile(w, *view, record);
+  WriteProfile(w, *view, record, traits[0]);
   return w.Release();
 }
 

@@ -43,7 +43,8 @@ class ProfileService {
   // The profile body: id, identifiers, merged_ids, created_at, updated_at.
   Result<std::string> RenderProfile(std::uint64_t id) const;
   void WriteProfile(JsonWriter& w, const ProfileView& view,
-                    const std::optional<ProfileRecord>& record) const;
+                    const std::optional<ProfileRecord>& record,
+                    const std::optional<ProfileTraits>& traits) const;
 
   void HandleGet(HttpRequest&& request, Responder respond) const;
   void HandleLinks(HttpRequest&& request, Responder respond) const;

@@ -16,6 +16,7 @@
 #include "api/ingest_routes.h"
 #include "api/openapi.h"
 #include "api/profile_routes.h"
+#include "api/profile_traits_writer.h"
 #include "api/router.h"
 #include "cdp/identity_service.h"
 #include "cdp/json_writer.h"
@@ -271,6 +272,14 @@ Status Serve(const ServeOptions& options) {
       },
       &state.metrics);
   const PhoneNormalizer& phones = ingest::DefaultPhoneNormalizer();
+  // Each profile's traits, written with the graph's changes.
+  ingest::SegmentParserOptions replay_options;
+  replay_options.limits = options.ingest_limits;
+  replay_options.identity = config.identity;
+  replay_options.phones = &phones;
+  ProfileTraitsWriter traits_writer(store.get(), config.profiles, std::move(replay_options),
+                                    &state.metrics);
+  identity.SetDerivedStateWriter(&traits_writer);
 
   // The change feed: subscribers are woken by each commit that adds changes.
   auto changes =

@@ -12,6 +12,7 @@
 
 #include "cdp/clock.h"
 #include "cdp/identifier.h"
+#include "cdp/profile_traits.h"
 
 namespace cdp {
 
@@ -155,6 +156,13 @@ struct EventAnchor {
   friend bool operator==(const EventAnchor&, const EventAnchor&) = default;
 };
 
+// A profile's unified and computed traits as written with a delta: the full new value, or none
+// to delete them (the profile was merged away).
+struct ProfileTraitsRecord {
+  std::uint64_t profile = 0;
+  std::optional<ProfileTraits> traits;
+};
+
 // What one batch of graph changes writes. Each record is the full current state of its item;
 // an item appears at most once per delta.
 struct GraphDelta {
@@ -167,10 +175,16 @@ struct GraphDelta {
   std::vector<ChangeRecord> changes;
   // The anchor of each applied event that has one, in log order.
   std::vector<EventAnchor> anchors;
+  // Profiles whose identifiers were recomputed (a split, a conflicted component decided
+  // again), ascending: state derived from their events must be refolded. Not stored.
+  std::vector<std::uint64_t> reshaped;
+  // Traits of the profiles the delta touched (filled by the profile traits writer).
+  std::vector<ProfileTraitsRecord> traits;
 
   bool empty() const {
     return nodes.empty() && edges.empty() && profiles.empty() && cannot_links.empty() &&
-           reviews.empty() && changes.empty() && anchors.empty();
+           reviews.empty() && changes.empty() && anchors.empty() && reshaped.empty() &&
+           traits.empty();
   }
   void clear() {
     nodes.clear();
@@ -180,6 +194,8 @@ struct GraphDelta {
     reviews.clear();
     changes.clear();
     anchors.clear();
+    reshaped.clear();
+    traits.clear();
   }
 };
 

@@ -254,6 +254,7 @@ struct IdentityGraph::Rep {
   std::vector<std::uint32_t> event_nodes;
   std::size_t event_anchor = 0;
   std::vector<EventAnchor> pending_anchors;
+  std::vector<std::uint64_t> pending_reshaped;
 
   void NoteUpsert(std::uint32_t profile) {
     if (profile == 0 || !upserted.insert(profile).second) return;
@@ -1011,11 +1012,13 @@ bool IdentityGraph::Rep::Recompute(const std::vector<std::uint32_t>& seeds,
       profile_slot[profile] = c;
       dirty_profiles.insert(profile);
       NoteUpsert(profile);
+      pending_reshaped.push_back(profile);
     } else {
       profile = NewProfile(c, now);
       --stats.profiles;  // counted below with the others
       if (split_profiles != nullptr) split_profiles->push_back(profile);
       NoteSplit(profile);
+      pending_reshaped.push_back(profile);
     }
     clusters[c].profile = profile;
   }
@@ -1222,6 +1225,11 @@ void IdentityGraph::TakeDelta(GraphDelta* delta) {
   r.upserted.clear();
   delta->anchors = std::move(r.pending_anchors);
   r.pending_anchors.clear();
+  std::sort(r.pending_reshaped.begin(), r.pending_reshaped.end());
+  r.pending_reshaped.erase(std::unique(r.pending_reshaped.begin(), r.pending_reshaped.end()),
+                           r.pending_reshaped.end());
+  delta->reshaped = std::move(r.pending_reshaped);
+  r.pending_reshaped.clear();
 }
 
 void IdentityGraph::DiscardDelta() {
@@ -1237,6 +1245,7 @@ void IdentityGraph::DiscardDelta() {
   r.pending_changes.clear();
   r.upserted.clear();
   r.pending_anchors.clear();
+  r.pending_reshaped.clear();
 }
 
 void IdentityGraph::LoadNode(const NodeRecord& record) {

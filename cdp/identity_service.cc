@@ -106,10 +106,14 @@ void IdentityService::TakeDeltaLocked(GraphDelta* delta) {
 
 void IdentityService::Apply(std::span<const Event* const> events,
                             std::span<const std::uint64_t> sequences, GraphDelta* delta) {
-  std::unique_lock lock(mu_);
-  graph_->ApplyEvents(events, sequences);
-  TakeDeltaLocked(delta);
-  PublishLocked();
+  {
+    std::unique_lock lock(mu_);
+    graph_->ApplyEvents(events, sequences);
+    TakeDeltaLocked(delta);
+    if (derived_ != nullptr) derived_->Prepare(*graph_, events, sequences, *delta);
+    PublishLocked();
+  }
+  if (derived_ != nullptr) derived_->Finish(events, sequences, delta);
 }
 
 void IdentityService::Abandon() {

@@ -22,6 +22,20 @@ struct IdentityState {
   std::unique_ptr<Matcher> matcher;
 };
 
+// State derived from the profiles' events that is written with each graph delta (the unified
+// traits). Called on the writer's thread only: Prepare under the graph's write lock, right
+// after the graph filled `delta`, to take what it needs from the graph (quickly: readers wait);
+// Finish after the lock is released, to add its records to `delta`. `events` are the events
+// the delta came from (none for an operator's action), with their log sequences.
+class DerivedStateWriter {
+ public:
+  virtual ~DerivedStateWriter() = default;
+  virtual void Prepare(const IdentityGraph& graph, std::span<const Event* const> events,
+                       std::span<const std::uint64_t> sequences, const GraphDelta& delta) = 0;
+  virtual void Finish(std::span<const Event* const> events,
+                      std::span<const std::uint64_t> sequences, GraphDelta* delta) = 0;
+};
+
 // Thread-safe: one writer at a time (the ingest writer thread, or an operator's split that
 // runs on it) against any number of readers, with a shared_mutex.
 class IdentityService final : public CommitApplier {
@@ -38,6 +52,10 @@ class IdentityService final : public CommitApplier {
   void Apply(std::span<const Event* const> events, std::span<const std::uint64_t> sequences,
              GraphDelta* delta) override;
   void Abandon() override;
+
+  // Adds derived state to every delta from now on (Apply and the Write calls); null for none.
+  // Not owned; must outlive the service. Call before the first write.
+  void SetDerivedStateWriter(DerivedStateWriter* writer) { derived_ = writer; }
 
   // Runs `fn` with shared (read) access to the graph; `fn` must not keep references into it.
   template <typename Fn>
@@ -63,10 +81,15 @@ class IdentityService final : public CommitApplier {
   // Write with the matcher too (null when matching is off): for review decisions.
   template <typename Fn>
   auto WriteMatch(Fn&& fn, GraphDelta* delta) {
-    std::unique_lock lock(mu_);
-    auto result = fn(*graph_, matcher_.get());
-    TakeDeltaLocked(delta);
-    PublishLocked();
+    auto result = [&] {
+      std::unique_lock lock(mu_);
+      auto r = fn(*graph_, matcher_.get());
+      TakeDeltaLocked(delta);
+      if (derived_ != nullptr) derived_->Prepare(*graph_, {}, {}, *delta);
+      PublishLocked();
+      return r;
+    }();
+    if (derived_ != nullptr) derived_->Finish({}, {}, delta);
     return result;
   }
 
@@ -79,6 +102,7 @@ class IdentityService final : public CommitApplier {
   std::unique_ptr<IdentityGraph> graph_;  // guarded by mu_
   std::unique_ptr<Matcher> matcher_;      // guarded by mu_; may be null
   Reloader reload_;
+  DerivedStateWriter* derived_ = nullptr;
   std::unique_ptr<Gauges> gauges_;  // guarded by mu_
   Counter* reload_failures_ = nullptr;
 };

@@ -241,6 +241,13 @@ void EncodeChangeKey(std::uint64_t sequence, std::string* key) {
   key->assign(buf, sizeof(buf));
 }
 
+void EncodeTraitsKey(std::uint64_t profile, std::string* key) {
+  char buf[kTraitsKeySize];
+  buf[0] = kTraitsKeyPrefix;
+  PutU64(buf + 1, profile);
+  key->assign(buf, sizeof(buf));
+}
+
 void EncodeTimelineKey(std::uint32_t node, std::uint64_t sequence, std::string* key) {
   char buf[kTimelineKeySize];
   buf[0] = kTimelineKeyPrefix;

@@ -19,6 +19,8 @@ inline constexpr char kCannotLinkKeyPrefix = 'c';  // in `edges`
 inline constexpr char kReviewKeyPrefix = 'r';      // in `edges`
 inline constexpr char kProfileKeyPrefix = 'p';     // in `profiles`
 inline constexpr char kTimelineKeyPrefix = 't';    // in `profiles`: the timeline index
+inline constexpr char kTraitsKeyPrefix = 'd';      // in `profiles`: a profile's traits
+inline constexpr std::size_t kTraitsKeySize = 9;
 
 // The version byte that begins every graph record value.
 inline constexpr char kGraphRecordVersion = 0x01;
@@ -58,6 +60,7 @@ void EncodeCannotLinkKey(std::uint32_t id, std::string* key);
 void EncodeReviewKey(std::uint32_t id, std::string* key);
 void EncodeProfileKey(std::uint64_t id, std::string* key);
 void EncodeChangeKey(std::uint64_t sequence, std::string* key);
+void EncodeTraitsKey(std::uint64_t profile, std::string* key);
 // The key of event `sequence` in the timeline of `node`; with sequence 0, the first key of the
 // node's range (no event has sequence 0).
 void EncodeTimelineKey(std::uint32_t node, std::uint64_t sequence, std::string* key);

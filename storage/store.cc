@@ -19,6 +19,7 @@
 
 #include "cdp/log.h"
 #include "storage/graph_records.h"
+#include "storage/profile_traits_codec.h"
 
 namespace cdp::storage {
 namespace {
@@ -363,6 +364,15 @@ Status Store::Rep::AppendGraph(const GraphDelta& graph, bool allow_state_only,
   for (const ProfileRecord& profile : graph.profiles) {
     CDP_RETURN_IF_ERROR(EncodeProfile(profile, &key, &value));
     CDP_RETURN_IF_ERROR(put(profiles_cf));
+  }
+  for (const ProfileTraitsRecord& traits : graph.traits) {
+    EncodeTraitsKey(traits.profile, &key);
+    if (traits.traits) {
+      value = EncodeProfileTraits(*traits.traits);
+      CDP_RETURN_IF_ERROR(put(profiles_cf));
+    } else {
+      CDP_RETURN_IF_ERROR(FromRocks(out->Delete(profiles_cf, key), "cannot build the write batch"));
+    }
   }
   if (state_only_count == 0) return Status::Ok();
   if (!allow_state_only) {
@@ -1048,6 +1058,36 @@ Status Store::ReadTimeline(std::span<const std::uint32_t> nodes, std::uint64_t b
     iterators[top.index]->Prev();
     CDP_ASSIGN_OR_RETURN(auto sequence, current(top.index, nodes[top.index]));
     if (sequence) heap.push(Cursor{*sequence, top.index});
+  }
+  return Status::Ok();
+}
+
+Status Store::GetProfileTraits(std::span<const std::uint64_t> profiles,
+                               std::vector<std::optional<ProfileTraits>>* out) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  out->assign(profiles.size(), std::nullopt);
+  if (profiles.empty()) return Status::Ok();
+  std::string key_bytes;
+  key_bytes.reserve(profiles.size() * kTraitsKeySize);
+  std::string key;
+  for (std::uint64_t profile : profiles) {
+    EncodeTraitsKey(profile, &key);
+    key_bytes += key;
+  }
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(profiles.size());
+  for (std::size_t i = 0; i < profiles.size(); ++i) {
+    keys.emplace_back(key_bytes.data() + kTraitsKeySize * i, kTraitsKeySize);
+  }
+  std::vector<rocksdb::PinnableSlice> values(profiles.size());
+  std::vector<rocksdb::Status> statuses(profiles.size());
+  rep_->db->MultiGet(rocksdb::ReadOptions(), rep_->handles[kProfilesFamily], keys.size(),
+                     keys.data(), values.data(), statuses.data());
+  for (std::size_t i = 0; i < profiles.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    CDP_RETURN_IF_ERROR(FromRocks(statuses[i], "cannot read a profile's traits"));
+    CDP_ASSIGN_OR_RETURN(ProfileTraits traits, DecodeProfileTraits(View(values[i])));
+    (*out)[i] = std::move(traits);
   }
   return Status::Ok();
 }

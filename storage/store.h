@@ -145,6 +145,10 @@ class Store final : public EventStore {
   // one snapshot. kCorruption for a malformed index key.
   Status ReadTimeline(std::span<const std::uint32_t> nodes, std::uint64_t before, std::size_t limit,
                       std::vector<std::uint64_t>* out) const;
+  // The stored traits of `profiles` in one batched read: (*out)[i] is those of profiles[i], or
+  // nullopt when none are stored. kCorruption for a record that does not decode.
+  Status GetProfileTraits(std::span<const std::uint64_t> profiles,
+                          std::vector<std::optional<ProfileTraits>>* out) const;
   // The stored messages of `sequences` in one batched read: (*out)[i] answers sequences[i] as
   // GetEvent would.
   Status GetEvents(std::span<const std::uint64_t> sequences,

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "api/profile_traits_writer.h"
 #include "cdp/clock.h"
 #include "cdp/identity_service.h"
 #include "ingest/config_parser.h"
@@ -138,6 +139,10 @@ int RunImport(const ImportOptions& options) {
   parser_options.limits = options.limits;
   parser_options.identity = options.config.identity;
   parser_options.phones = &ingest::DefaultPhoneNormalizer();
+  // Profile traits follow the log too.
+  api::ProfileTraitsWriter traits_writer(store.get(), options.config.profiles, parser_options,
+                                         nullptr);
+  identity.SetDerivedStateWriter(&traits_writer);
   ingest::SegmentParser parser(std::move(parser_options));
   Progress progress(options.progress, ec ? 0 : file_size);
   ImportTotals totals;

@@ -50,8 +50,11 @@ class ChangesE2eTest : public ::testing::Test {
     config_ = (dir_ / "config.json").string();
     std::ofstream(config_) << R"({"keys": [
       {"key": "wk_test", "scopes": ["write"]},
+      {"key": "wk_civil", "name": "civil_register", "scopes": ["write"]},
+      {"key": "wk_web", "name": "web_form", "scopes": ["write"]},
       {"key": "rk_test", "scopes": ["read"]},
-      {"key": "ak_test", "scopes": ["read", "admin"]}]})";
+      {"key": "ak_test", "scopes": ["read", "admin"]}],
+      "profiles": {"source_priority": ["civil_register", "office", "web_form"]}})";
     data_ = (dir_ / "data").string();
   }
   void TearDown() override {
@@ -403,6 +406,134 @@ TEST_F(ChangesE2eTest, TimelineSpansMergedIdsNewestFirstInPages) {
   Start();
   EXPECT_EQ(page("anonymous_id:a2", "", &next), moved);
   EXPECT_EQ(page("user_id:u1", "", &next), kept);
+}
+
+// Traits of GET /v1/profiles/{ref}: the surviving value of each, its lineage, the computed ones.
+struct TraitsView {
+  std::map<std::string, std::string> values;    // name -> compact JSON
+  std::map<std::string, std::string> sources;   // name -> source
+  std::map<std::string, std::string> messages;  // name -> messageId
+  std::uint64_t event_count = 0;
+  std::map<std::string, std::uint64_t> by_channel;
+  std::string preferred_channel;
+  std::vector<std::string> services;
+};
+
+TEST_F(ChangesE2eTest, TraitsSurviveByPriorityThenRecencyAndFollowMergesAndSplits) {
+  Start();
+  const auto send = [&](std::string_view key, const std::string& batch) {
+    const HttpReply r = Call("POST", "/v1/batch", key, batch);
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  const auto traits = [&](std::string_view ref) {
+    TraitsView v;
+    const HttpReply r = Call("GET", "/v1/profiles/" + std::string(ref), "rk_test");
+    EXPECT_EQ(r.status, 200) << r.body;
+    simdjson::dom::element root;
+    if (parser_.parse(r.body).get(root)) {
+      ADD_FAILURE() << r.body;
+      return v;
+    }
+    simdjson::dom::object object;
+    if (!root["traits"].get(object)) {
+      for (auto [name, value] : object) v.values[std::string(name)] = simdjson::minify(value);
+    }
+    if (!root["trait_sources"].get(object)) {
+      for (auto [name, lineage] : object) {
+        std::string_view source, message, timestamp;
+        EXPECT_FALSE(lineage["source"].get(source));
+        EXPECT_FALSE(lineage["message_id"].get(message));
+        EXPECT_FALSE(lineage["timestamp"].get(timestamp));
+        v.sources[std::string(name)] = std::string(source);
+        v.messages[std::string(name)] = std::string(message);
+      }
+    }
+    simdjson::dom::element computed = root["computed"];
+    EXPECT_FALSE(computed["event_count"].get(v.event_count)) << r.body;
+    if (!computed["events_by_channel"].get(object)) {
+      for (auto [channel, count] : object) v.by_channel[std::string(channel)] = count.get_uint64();
+    }
+    std::string_view preferred;
+    if (!computed["preferred_channel"].get(preferred)) v.preferred_channel = std::string(preferred);
+    simdjson::dom::array services;
+    if (!computed["services"].get(services)) {
+      for (auto service : services) v.services.emplace_back(service.get_string().value());
+    }
+    return v;
+  };
+
+  // The civil register's older values outrank the web form's newer ones; between values of
+  // one source, the newer wins; nested values are kept whole.
+  send("wk_civil", R"({"batch":[{"type":"identify","messageId":"c1","userId":"u1",
+    "timestamp":"2026-01-01T00:00:00Z",
+    "traits":{"name":"Maria","address":{"city":"Madrid","zip":"28001"}}}]})");
+  send("wk_web", R"({"batch":[
+    {"type":"identify","messageId":"w1","userId":"u1","timestamp":"2026-02-01T00:00:00Z",
+     "traits":{"name":"Mary","contact_pref":"sms","address":{"city":"Toledo"}},
+     "context":{"channel":"web"}},
+    {"type":"identify","messageId":"w2","userId":"u1","timestamp":"2026-03-01T00:00:00Z",
+     "traits":{"contact_pref":"email"},"context":{"channel":"web"}},
+    {"type":"identify","messageId":"w0","userId":"u1","timestamp":"2025-12-01T00:00:00Z",
+     "traits":{"contact_pref":"post"},"context":{"channel":"web"}}]})");
+  TraitsView a = traits("user_id:u1");
+  EXPECT_EQ(a.values["name"], R"("Maria")");
+  EXPECT_EQ(a.sources["name"], "civil_register");
+  EXPECT_EQ(a.messages["name"], "c1");
+  EXPECT_EQ(a.values["address"], R"({"city":"Madrid","zip":"28001"})");
+  EXPECT_EQ(a.values["contact_pref"], R"("email")");  // newest, not the last to arrive
+  EXPECT_EQ(a.sources["contact_pref"], "web_form");
+  EXPECT_EQ(a.messages["contact_pref"], "w2");
+  EXPECT_EQ(a.event_count, 4u);
+
+  // A second person seen at the office, with a service interaction by phone.
+  send("wk_test", R"({"batch":[
+    {"type":"identify","messageId":"o1","anonymousId":"a9","timestamp":"2026-01-15T00:00:00Z",
+     "traits":{"income":9000,"name":"Mari"},"context":{"channel":"office"}},
+    {"type":"track","messageId":"o2","anonymousId":"a9","event":"Service Offered",
+     "timestamp":"2026-01-16T00:00:00Z","properties":{"service_id":"svc-7"},
+     "context":{"channel":"phone"}}]})");
+  TraitsView b = traits("anonymous_id:a9");
+  EXPECT_EQ(b.values["name"], R"("Mari")");
+  EXPECT_EQ(b.sources["income"], "office");
+  EXPECT_EQ(b.preferred_channel, "phone");
+  EXPECT_EQ(b.services, std::vector<std::string>{"svc-7"});
+
+  // The merge recomputes the survivor from both sides' lineage.
+  send("wk_web", R"({"batch":[{"type":"identify","messageId":"join","userId":"u1",
+    "anonymousId":"a9","timestamp":"2026-01-20T00:00:00Z","context":{"channel":"web"}}]})");
+  TraitsView merged = traits("anonymous_id:a9");
+  EXPECT_EQ(merged.values["name"], R"("Maria")");
+  EXPECT_EQ(merged.values["income"], "9000");
+  EXPECT_EQ(merged.sources["income"], "office");
+  EXPECT_EQ(merged.values["contact_pref"], R"("email")");
+  EXPECT_EQ(merged.event_count, 7u);
+  EXPECT_EQ(merged.by_channel["web"], 4u);
+  EXPECT_EQ(merged.by_channel["office"], 1u);
+  EXPECT_EQ(merged.services, std::vector<std::string>{"svc-7"});
+
+  // The split recomputes both sides from their events.
+  const std::string id = ProfileId("user_id:u1");
+  const HttpReply split = Call("POST", "/v1/profiles/" + id + "/split", "ak_test",
+                               R"({"identifiers": ["anonymous_id:a9"]})");
+  ASSERT_EQ(split.status, 200) << split.body;
+  TraitsView left = traits("user_id:u1");
+  TraitsView right = traits("anonymous_id:a9");
+  EXPECT_EQ(left.values.count("income"), 0u);
+  EXPECT_EQ(left.values["name"], R"("Maria")");
+  EXPECT_EQ(left.event_count, 5u);  // the joining event is anchored at u1
+  EXPECT_TRUE(left.services.empty());
+  EXPECT_EQ(right.values["name"], R"("Mari")");
+  EXPECT_EQ(right.values["income"], "9000");
+  EXPECT_EQ(right.event_count, 2u);
+  EXPECT_EQ(right.services, std::vector<std::string>{"svc-7"});
+
+  // Durable: the same after a restart.
+  Stop();
+  Start();
+  TraitsView again = traits("anonymous_id:a9");
+  EXPECT_EQ(again.values, right.values);
+  EXPECT_EQ(again.sources, right.sources);
+  EXPECT_EQ(again.event_count, right.event_count);
 }
 
 // Opens /v1/subscribe on a raw socket with a small receive buffer and never reads after the
