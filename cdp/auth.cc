@@ -75,8 +75,10 @@ Result<KeySet> KeySet::Create(std::vector<ApiKey> keys) {
     }
     if (keys[i].scopes.empty()) return InvalidArgumentError(where + ": a key needs a scope");
     if (!keys[i].name.empty() && !IsValidKeyName(keys[i].name)) {
-      return InvalidArgumentError(where +
-                                  ": a name must hold 1 to 64 letters, digits, '_', '-', '.'");
+      return InvalidArgumentError(
+          where +
+          ": a name must hold 1 to 64 bytes of text, no control character, no leading or "
+          "trailing space");
     }
     if (!set.index_.emplace(key, i).second) {
       return InvalidArgumentError(where + ": duplicate key");
@@ -100,7 +102,12 @@ const ApiKey* KeySet::Find(std::string_view key) const {
 
 bool IsValidKeyName(std::string_view name) {
   if (name.empty() || name.size() > kMaxKeyNameLength) return false;
-  return std::all_of(name.begin(), name.end(), IsKeyChar);
+  if (name.front() == ' ' || name.back() == ' ') return false;
+  // Any text but control characters (the config parser has checked that it is UTF-8).
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b < 0x20 || b == 0x7F;
+  });
 }
 
 Status KeySet::Authorize(std::optional<std::string_view> key, Scope needed) const {

@@ -50,7 +50,8 @@ struct ApiKey {
 // Longest key name.
 inline constexpr std::size_t kMaxKeyNameLength = 64;
 
-// Whether `name` is a valid key name: 1 to kMaxKeyNameLength characters from [A-Za-z0-9_.-].
+// Whether `name` is a valid key name: 1 to kMaxKeyNameLength bytes without a control character,
+// not beginning or ending with a space ("web portal" and "Padrón" are).
 bool IsValidKeyName(std::string_view name);
 
 // Keys accepted by the server. Immutable after creation, so thread-safe.

@@ -8,7 +8,7 @@
 namespace cdp::storage {
 namespace {
 
-// Integers are little-endian and fixed-width (PROFILE_TRAITS_FORMAT.md).
+// Integers are little-endian and fixed-width (storage/FORMAT.md).
 void PutU8(std::string& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
 
 void PutU16(std::string& out, std::uint16_t v) {

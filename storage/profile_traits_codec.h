@@ -1,5 +1,6 @@
 // The bytes of a profile's unified and computed traits (cdp/profile_traits.h): an encoder and
-// a validating decoder, free of RocksDB. The layout is in storage/PROFILE_TRAITS_FORMAT.md.
+// a validating decoder, free of RocksDB. The layout is in storage/FORMAT.md
+// (`profiles`: a profile's traits).
 #pragma once
 
 #include <string>

@@ -90,7 +90,7 @@ TEST(KeySetTest, InvalidKeysAreRejectedNamingTheIndex) {
       {"duplicate",
        {{"good_key", {Scope::kRead}}, {"other_key", {Scope::kRead}}, {"good_key", {Scope::kWrite}}},
        "keys[2]"},
-      {"name with a space", {{"good_key", {Scope::kWrite}, "web portal"}}, "keys[0]"},
+      {"name with a control character", {{"good_key", {Scope::kWrite}, "web\tportal"}}, "keys[0]"},
       {"name too long",
        {{"good_key", {Scope::kWrite}, std::string(kMaxKeyNameLength + 1, 'n')}},
        "keys[0]"},
@@ -311,14 +311,19 @@ TEST(KeySetTest, FindGivesTheKeysNameAndNamesMayRepeat) {
   EXPECT_EQ(keys->Lookup("wk_old"), ScopeSet{Scope::kWrite});
 }
 
-TEST(KeySetTest, ValidKeyNamesAreShortAndPlain) {
+TEST(KeySetTest, ValidKeyNamesAreShortTextWithoutControlCharacters) {
   EXPECT_TRUE(IsValidKeyName("civil_register"));
   EXPECT_TRUE(IsValidKeyName("A.b-9_"));
   EXPECT_TRUE(IsValidKeyName(std::string(kMaxKeyNameLength, 'n')));
   EXPECT_FALSE(IsValidKeyName(""));
   EXPECT_FALSE(IsValidKeyName(std::string(kMaxKeyNameLength + 1, 'n')));
-  EXPECT_FALSE(IsValidKeyName("web portal"));
-  EXPECT_FALSE(IsValidKeyName("registro_\xC3\xBA"));
+  EXPECT_TRUE(IsValidKeyName("web portal"));
+  EXPECT_FALSE(IsValidKeyName(" web"));
+  EXPECT_FALSE(IsValidKeyName("web "));
+  EXPECT_TRUE(IsValidKeyName("say \"hi\""));
+  EXPECT_FALSE(IsValidKeyName("tab\there"));
+  EXPECT_FALSE(IsValidKeyName("new\nline"));
+  EXPECT_TRUE(IsValidKeyName("Padr\xC3\xB3n"));
 }
 
 TEST(RenderKeysJsonTest, RendersANameWhenSet) {

@@ -117,7 +117,7 @@ TEST(EventFactsTest, OddlyTypedOptionalFieldsAreIgnored) {
   Event event;
   event.type = EventType::kPage;
   event.message_id = "m";
-  event.json = R"({"type":"page","source":"bad name","context":{"channel":7,"traits":"x"},
+  event.json = R"({"type":"page","source":"bad\tname","context":{"channel":7,"traits":"x"},
                    "properties":{"service_id":null}})";
   EventFacts facts = Facts(event);
   EXPECT_EQ(facts.key_name, "");

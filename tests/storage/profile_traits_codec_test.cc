@@ -81,7 +81,7 @@ TEST(ProfileTraitsCodecTest, CappedProfileRoundTrips) {
   EXPECT_EQ(*decoded, traits);
 }
 
-// The layout of PROFILE_TRAITS_FORMAT.md, byte by byte, for one event with one trait.
+// The layout of storage/FORMAT.md, byte by byte, for one event with one trait.
 TEST(ProfileTraitsCodecTest, EncodingMatchesTheDocumentedLayout) {
   EventFacts facts = Facts(7, 0x0102, "web");
   facts.traits = {{"k", "1"}};
