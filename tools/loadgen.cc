@@ -62,7 +62,15 @@ std::string Grouped(std::uint64_t v) {
   return out;
 }
 
-const char* ModeName(Mode mode) { return mode == Mode::kHttp ? "http" : "ws"; }
+const char* ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kHttp: return "http";
+    case Mode::kWebSocket: return "ws";
+    case Mode::kProfiles: return "profiles";
+    case Mode::kChanges: return "changes";
+  }
+  return "?";
+}
 
 double Millis(std::uint64_t micros) { return static_cast<double>(micros) / 1000.0; }
 
@@ -303,11 +311,144 @@ void PrintSummary(const LoadgenOptions& options, const Outcome& outcome) {
   line.Print();
 }
 
-std::string FatalStatusReason(int status) {
+// The summary of a read mode: requests (kProfiles) or pages and changes (kChanges).
+void PrintReadSummary(const LoadgenOptions& options, const Outcome& outcome) {
+  const WorkerStats& s = outcome.stats;
+  const LatencyHistogram& h = s.latency;
+  const bool profiles = options.mode == Mode::kProfiles;
+  const double requests_per_s = PerSecond(s.measured_batches, outcome.measured_s);
+  const double changes_per_s = PerSecond(s.measured_events, outcome.measured_s);
+  const double bytes_per_s = PerSecond(s.measured_reply_bytes, outcome.measured_s);
+  const std::uint64_t errors = s.ErrorCount();
+  const std::uint64_t refused = s.http_400 + s.http_413 + s.http_429 + s.http_503 + s.http_other;
+  const bool drained =
+      !profiles && s.drained_connections == static_cast<std::uint64_t>(options.connections);
+
+  std::string what;
+  char load[96];
+  if (profiles) {
+    what = "profiles (GET /v1/profiles/user_id:u...), " + std::to_string(options.connections) +
+           " connections, one request in flight on each";
+    if (options.rate > 0) {
+      std::snprintf(load, sizeof load, ", open loop at %.0f requests/s offered", options.rate);
+    } else {
+      std::snprintf(load, sizeof load, ", closed loop");
+    }
+  } else {
+    what = "changes (GET /v1/changes?after=" + std::to_string(options.after) +
+           "&limit=" + std::to_string(options.page_size) + ", following next), " +
+           std::to_string(options.connections) +
+           (options.connections == 1 ? " connection" : " connections each reading the feed");
+    load[0] = '\0';
+  }
+  std::printf("cdp loadgen: %s%s, target %s\n", what.c_str(), load, options.target.c_str());
+  if (!outcome.abort_reason.empty()) std::printf("aborted: %s\n", outcome.abort_reason.c_str());
+  std::printf("measured %.3f s after %.1f s of warm-up%s\n", outcome.measured_s, options.warmup_s,
+              drained ? " (to the end of the feed)" : "");
+  if (profiles) {
+    std::printf("throughput: %.0f requests/s answered (200 or 404), %.1f MB/s of JSON read\n",
+                requests_per_s, bytes_per_s / 1e6);
+  } else {
+    std::printf("throughput: %.0f changes/s, %.1f pages/s, %.1f MB/s of JSON read\n", changes_per_s,
+                requests_per_s, bytes_per_s / 1e6);
+  }
+  std::printf(
+      "latency per %s (ms, from %s): p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  "
+      "mean %.3f  (%s %s)\n",
+      profiles ? "request" : "page", options.rate > 0 ? "scheduled send time" : "send",
+      Millis(h.ValueAtQuantile(0.5)), Millis(h.ValueAtQuantile(0.9)),
+      Millis(h.ValueAtQuantile(0.99)), Millis(h.ValueAtQuantile(0.999)), Millis(h.max()),
+      h.mean() / 1000.0, Grouped(h.count()).c_str(), profiles ? "requests" : "pages");
+  if (profiles) {
+    std::printf(
+        "whole run (warm-up included): requests sent %s, answered %s; %s bytes of JSON read; "
+        "user ids drawn from %u users\n",
+        Grouped(s.sent_batches).c_str(), Grouped(s.acked_events).c_str(),
+        Grouped(s.reply_bytes).c_str(), options.population);
+    std::printf("HTTP status: 200 %s, 404 %s, other %s (400 %s, 429 %s, 503 %s)\n",
+                Grouped(s.http_200).c_str(), Grouped(s.http_404).c_str(), Grouped(refused).c_str(),
+                Grouped(s.http_400).c_str(), Grouped(s.http_429).c_str(),
+                Grouped(s.http_503).c_str());
+  } else {
+    std::printf(
+        "whole run (warm-up included): %s changes in %s pages, %s bytes of JSON; %s of %d "
+        "connections read to the end; last cursor %s\n",
+        Grouped(s.acked_events).c_str(), Grouped(s.http_200).c_str(),
+        Grouped(s.reply_bytes).c_str(), Grouped(s.drained_connections).c_str(), options.connections,
+        s.last_cursor.empty() ? "none" : s.last_cursor.c_str());
+    std::printf("HTTP status: 200 %s, other %s (400 %s, 429 %s, 503 %s)\n",
+                Grouped(s.http_200).c_str(), Grouped(refused).c_str(), Grouped(s.http_400).c_str(),
+                Grouped(s.http_429).c_str(), Grouped(s.http_503).c_str());
+  }
+  std::printf(
+      "errors %s: connect %s, connection %s (timeouts %s), lost requests %s, protocol %s; "
+      "back-offs %s, reconnects %s, server closes %s, internal %s\n",
+      Grouped(errors).c_str(), Grouped(s.connect_errors).c_str(),
+      Grouped(s.connection_errors).c_str(), Grouped(s.timeouts).c_str(),
+      Grouped(s.lost_batches).c_str(), Grouped(s.protocol_errors).c_str(),
+      Grouped(s.backoffs).c_str(), Grouped(s.reconnects).c_str(), Grouped(s.server_closes).c_str(),
+      Grouped(s.internal_errors).c_str());
+  if (options.rate > 0) {
+    std::printf("open loop: worst start lag behind schedule %.3f ms, requests never started %s\n",
+                static_cast<double>(s.max_lag.count()) / 1000.0, Grouped(s.unsent_batches).c_str());
+  }
+  JsonLine line("loadgen-result");
+  line.Add("mode", ModeName(options.mode))
+      .Add("connections", static_cast<std::uint64_t>(options.connections))
+      .Add("measured_s", outcome.measured_s, 3);
+  if (profiles) {
+    line.Add("rate", options.rate, 0)
+        .Add("requests_per_s", requests_per_s, 1)
+        .Add("bytes_per_s", bytes_per_s, 0);
+  } else {
+    line.Add("page_size", static_cast<std::uint64_t>(options.page_size))
+        .Add("after", options.after)
+        .Add("changes_per_s", changes_per_s, 1)
+        .Add("pages_per_s", requests_per_s, 2)
+        .Add("bytes_per_s", bytes_per_s, 0);
+  }
+  line.Add("p50_ms", Millis(h.ValueAtQuantile(0.5)), 3)
+      .Add("p90_ms", Millis(h.ValueAtQuantile(0.9)), 3)
+      .Add("p99_ms", Millis(h.ValueAtQuantile(0.99)), 3)
+      .Add("p999_ms", Millis(h.ValueAtQuantile(0.999)), 3)
+      .Add("max_ms", Millis(h.max()), 3);
+  if (profiles) {
+    line.Add("requests_measured", h.count())
+        .Add("answered", s.acked_events)
+        .Add("sent", s.sent_batches)
+        .Add("http_200", s.http_200)
+        .Add("http_404", s.http_404);
+  } else {
+    line.Add("pages_measured", h.count())
+        .Add("changes_measured", s.measured_events)
+        .Add("changes", s.acked_events)
+        .Add("pages", s.http_200)
+        .Add("bytes", s.reply_bytes)
+        .Add("drained", drained)
+        .Add("next", s.last_cursor.c_str());
+  }
+  line.Add("http_other", refused)
+      .Add("errors", errors)
+      .Add("connect_errors", s.connect_errors)
+      .Add("connection_errors", s.connection_errors)
+      .Add("protocol_errors", s.protocol_errors);
+  if (profiles) line.Add("unsent_requests", s.unsent_batches);
+  line.Add("aborted", !outcome.abort_reason.empty());
+  line.Print();
+}
+
+std::string FatalStatusReason(Mode mode, int status) {
+  const bool read = IsReadMode(mode);
   switch (status) {
+    case 400:
+      return "the server rejected the request (400); is --page-size over its limit, or --after "
+             "not a cursor it issued?";
     case 401: return "the server rejected the key (401)";
-    case 403: return "the key lacks the write scope (403)";
-    case 404: return "the server has no such route (404); is ingest served?";
+    case 403:
+      return read ? "the key lacks the read scope (403)" : "the key lacks the write scope (403)";
+    case 404:
+      return read ? "the server has no such route (404); is the change feed served?"
+                  : "the server has no such route (404); is ingest served?";
     default: return "the server refused the method (" + std::to_string(status) + ")";
   }
 }
@@ -317,6 +458,7 @@ std::string FatalStatusReason(int status) {
 Outcome RunNetwork(const LoadgenOptions& options) {
   Outcome outcome;
   SharedState shared;
+  const bool read = IsReadMode(options.mode);
   RunPlan plan;
   plan.start = SteadyClock::now();
   plan.measure_start = plan.start + Seconds(options.warmup_s);
@@ -363,10 +505,12 @@ Outcome RunNetwork(const LoadgenOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const SteadyTime now = SteadyClock::now();
     const std::uint64_t acked = shared.acked_events.load();
+    // Read modes: an answered request is progress even when it held no change.
+    const std::uint64_t answered = read ? shared.replies.load() : acked;
     if (shared.connections_up.load() > 0) last_up = now;
     if (g_interrupted != 0) request_stop("interrupted");
     if (const int status = shared.fatal_status.load(); status != 0) {
-      request_stop(FatalStatusReason(status));
+      request_stop(FatalStatusReason(options.mode, status));
     }
     if (!shared.ever_connected.load() && now - plan.start >= kUnreachableAfter) {
       outcome.unreachable = true;
@@ -376,8 +520,9 @@ Outcome RunNetwork(const LoadgenOptions& options) {
     if (shared.ever_connected.load() && now - last_up >= kAllDownFor) {
       request_stop("every connection was down for " + std::to_string(kAllDownFor.count()) + " s");
     }
-    if (acked == 0 && now - plan.start >= kNothingAckedFor) {
-      request_stop("nothing acked in " + std::to_string(kNothingAckedFor.count()) + " s");
+    if (answered == 0 && now - plan.start >= kNothingAckedFor) {
+      request_stop(std::string(read ? "nothing answered in " : "nothing acked in ") +
+                   std::to_string(kNothingAckedFor.count()) + " s");
     }
     if (!plan.by_count && now >= plan.end && stop_at == SteadyTime{}) {
       stop_at = now;  // a normal end: the workers stop by themselves
@@ -391,11 +536,28 @@ Outcome RunNetwork(const LoadgenOptions& options) {
     }
     if (now >= next_report) {
       const double interval = SecondsBetween(last_report, now);
-      std::fprintf(
-          stderr, "[%5.0fs] %-8s %9.0f ev/s  acked %s  errors %s  connections %d/%d\n",
-          SecondsBetween(plan.start, now), last_report < plan.measure_start ? "warm-up" : "measure",
-          PerSecond(acked - last_acked, interval), Grouped(acked).c_str(),
-          Grouped(shared.errors.load()).c_str(), shared.connections_up.load(), options.connections);
+      const char* phase = last_report < plan.measure_start ? "warm-up" : "measure";
+      if (options.mode == Mode::kProfiles) {
+        std::fprintf(
+            stderr, "[%5.0fs] %-8s %9.0f req/s  answered %s  errors %s  connections %d/%d\n",
+            SecondsBetween(plan.start, now), phase, PerSecond(acked - last_acked, interval),
+            Grouped(acked).c_str(), Grouped(shared.errors.load()).c_str(),
+            shared.connections_up.load(), options.connections);
+      } else if (options.mode == Mode::kChanges) {
+        std::fprintf(
+            stderr,
+            "[%5.0fs] %-8s %9.0f changes/s  read %s in %s pages  errors %s  connections %d/%d\n",
+            SecondsBetween(plan.start, now), phase, PerSecond(acked - last_acked, interval),
+            Grouped(acked).c_str(), Grouped(answered).c_str(),
+            Grouped(shared.errors.load()).c_str(), shared.connections_up.load(),
+            options.connections);
+      } else {
+        std::fprintf(stderr, "[%5.0fs] %-8s %9.0f ev/s  acked %s  errors %s  connections %d/%d\n",
+                     SecondsBetween(plan.start, now), phase,
+                     PerSecond(acked - last_acked, interval), Grouped(acked).c_str(),
+                     Grouped(shared.errors.load()).c_str(), shared.connections_up.load(),
+                     options.connections);
+      }
       last_acked = acked;
       last_report = now;
       next_report += std::chrono::seconds(1);
@@ -411,12 +573,46 @@ Outcome RunNetwork(const LoadgenOptions& options) {
   // Duration mode: the measured window runs to the end (or the last ack after it, or the
   // stop). Count mode: to the last measured ack.
   SteadyTime window_end = outcome.stats.last_measured_ack;
-  if (!plan.by_count) {
+  if (options.mode == Mode::kChanges && outcome.abort_reason.empty() &&
+      outcome.stats.drained_connections == static_cast<std::uint64_t>(options.connections)) {
+    // Every connection read to the end of the feed: the window ends with the last page
+    // (an empty one), before the end of the run.
+    window_end = std::max(window_end, plan.measure_start);
+  } else if (!plan.by_count) {
     window_end =
         std::max(window_end, outcome.abort_reason.empty() ? plan.end : std::min(finished, stop_at));
   }
   outcome.measured_s = std::max(0.0, SecondsBetween(plan.measure_start, window_end));
   return outcome;
+}
+
+// Runs a read mode and prints its summary; returns the exit code (see RunLoadgen).
+int RunReads(const LoadgenOptions& options) {
+  const Outcome outcome = RunNetwork(options);
+  PrintReadSummary(options, outcome);
+  const WorkerStats& s = outcome.stats;
+  const std::uint64_t answered = options.mode == Mode::kProfiles ? s.acked_events : s.http_200;
+  if (outcome.unreachable) {
+    std::fprintf(stderr, "cdp loadgen: %s\n", outcome.abort_reason.c_str());
+    return 1;
+  }
+  if (answered == 0) {
+    std::fprintf(stderr, "cdp loadgen: no request was answered%s%s\n",
+                 outcome.abort_reason.empty() ? "" : ": ", outcome.abort_reason.c_str());
+    return 1;
+  }
+  if (!outcome.abort_reason.empty()) {
+    std::fprintf(stderr, "cdp loadgen: the run did not complete: %s\n",
+                 outcome.abort_reason.c_str());
+    return 1;
+  }
+  if (options.mode == Mode::kProfiles && s.http_200 == 0) {
+    std::fprintf(stderr,
+                 "cdp loadgen: no profile was found (every answer was 404): was the store filled "
+                 "by `cdp loadgen` with this --population?\n");
+    return 1;
+  }
+  return 0;
 }
 
 bool ValidRunId(const std::string& id) {
@@ -428,10 +624,19 @@ bool ValidRunId(const std::string& id) {
 
 }  // namespace
 
+bool IsReadMode(Mode mode) { return mode == Mode::kProfiles || mode == Mode::kChanges; }
+
 Status LoadgenOptions::Validate() const {
   const bool offline = dry_run || dump > 0;
+  const bool read = IsReadMode(mode);
+  if (read && offline) {
+    return InvalidArgumentError("--dry-run and --dump generate events: use --mode http or ws");
+  }
   if (auto target_ok = ParseTarget(target); !target_ok.ok()) return target_ok.status();
-  if (!offline && key.empty()) return InvalidArgumentError("--key is required (a write key)");
+  if (!offline && key.empty()) {
+    return InvalidArgumentError(read ? "--key is required (a read key)"
+                                     : "--key is required (a write key)");
+  }
   for (char c : key) {
     if (c <= ' ' || c == 127 || c == ':') {
       return InvalidArgumentError("--key must be printable ASCII without spaces or ':'");
@@ -451,9 +656,20 @@ Status LoadgenOptions::Validate() const {
     return InvalidArgumentError("--warmup must be in [0, 3600] seconds");
   }
   if (!(rate >= 0 && rate <= 1e9)) return InvalidArgumentError("--rate must be in [0, 1e9]");
-  if (rate > 0 && batch_size * static_cast<double>(connections) / rate < 1e-6) {
+  if (mode == Mode::kChanges && rate > 0) {
     return InvalidArgumentError(
-        "--rate is too high for --batch-size and --connections (over a million batches/s)");
+        "--rate does not apply to --mode changes (pages are read closed loop)");
+  }
+  if (mode == Mode::kChanges && count > 0) {
+    return InvalidArgumentError(
+        "--count does not apply to --mode changes (it reads to the end of the feed or --duration)");
+  }
+  // The read modes send one request at a time whatever --batch-size says.
+  const int per_request = read ? 1 : batch_size;
+  if (rate > 0 && per_request * static_cast<double>(connections) / rate < 1e-6) {
+    return InvalidArgumentError(
+        read ? "--rate is too high for --connections (over a million requests/s per connection)"
+             : "--rate is too high for --batch-size and --connections (over a million batches/s)");
   }
   if (gzip && mode != Mode::kHttp) return InvalidArgumentError("--gzip applies to --mode http");
   if (gzip_level < 1 || gzip_level > 9) return InvalidArgumentError("--gzip-level must be 1..9");
@@ -469,6 +685,9 @@ Status LoadgenOptions::Validate() const {
     return InvalidArgumentError("--run-id must be at most 32 of [A-Za-z0-9_-]");
   }
   if (dump < 0 || dump > 10'000'000) return InvalidArgumentError("--dump must be in 0..10000000");
+  if (page_size < 1 || page_size > kMaxChangesPageSize) {
+    return InvalidArgumentError("--page-size must be in 1..10000 (the API's page limit)");
+  }
   return Status::Ok();
 }
 
@@ -479,6 +698,11 @@ int RunLoadgen(const LoadgenOptions& options) {
   }
   if (options.dump > 0) return RunDump(options);
   if (options.dry_run) return RunDryRun(options);
+  if (IsReadMode(options.mode)) {
+    LoadgenOptions read = options;
+    read.batch_size = 1;  // one request, one item (kChanges counts a page's changes itself)
+    return RunReads(read);
+  }
   const Outcome outcome = RunNetwork(options);
   PrintSummary(options, outcome);
   if (outcome.unreachable) {

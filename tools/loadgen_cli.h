@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tools/loadgen.h"
 
@@ -25,11 +26,20 @@ class LoadgenCommand {
   int Run();
 
  private:
+  // A flag that only `modes` take.
+  struct ModeFlag {
+    CLI::Option* option;
+    std::vector<Mode> modes;
+  };
+
   LoadgenCommand() = default;
   LoadgenOptions options_;
   std::string mode_ = "http";
   CLI::App* command_ = nullptr;
   CLI::Option* duration_ = nullptr;
+  CLI::Option* connections_ = nullptr;
+  CLI::Option* warmup_ = nullptr;
+  std::vector<ModeFlag> mode_flags_;
 };
 
 }  // namespace cdp::loadgen

@@ -34,6 +34,8 @@ using std::chrono::milliseconds;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Replies are small; anything larger is a protocol error.
 constexpr std::size_t kMaxReplyBytes = 1 << 20;
+// A change-feed page of 10,000 changes is about 1.3 MB.
+constexpr std::size_t kMaxPageBytes = std::size_t{64} << 20;
 constexpr milliseconds kSleepSlice{50};
 constexpr milliseconds kFirstBackoff{100};
 constexpr milliseconds kMaxBackoff{1000};
@@ -68,12 +70,41 @@ milliseconds BackoffFor(std::string_view retry_after) {
   return seconds >= 1 ? kMaxBackoff : kFirstBackoff;
 }
 
+bool IsCursorChar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '-';
+}
+
 }  // namespace
+
+std::optional<ChangesPage> ParseChangesPage(std::string_view body) {
+  constexpr std::string_view kChanges = R"("changes":[)";
+  constexpr std::string_view kNext = R"("next":")";
+  constexpr std::string_view kSeq = R"("seq":)";
+  const std::size_t changes = body.find(kChanges);
+  const std::size_t next = body.rfind(kNext);
+  if (changes == std::string_view::npos || next == std::string_view::npos || next < changes) {
+    return std::nullopt;
+  }
+  ChangesPage page;
+  for (std::size_t at = body.find(kSeq, changes); at < next; at = body.find(kSeq, at + 1)) {
+    ++page.changes;
+  }
+  const std::size_t begin = next + kNext.size();
+  const std::size_t end = body.find('"', begin);
+  if (end == std::string_view::npos || end == begin || end - begin > kMaxCursorSize) {
+    return std::nullopt;
+  }
+  page.next = std::string(body.substr(begin, end - begin));
+  if (!std::all_of(page.next.begin(), page.next.end(), IsCursorChar)) return std::nullopt;
+  return page;
+}
 
 void WorkerStats::Merge(const WorkerStats& o) {
   latency.Merge(o.latency);
   measured_events += o.measured_events;
   measured_batches += o.measured_batches;
+  measured_reply_bytes += o.measured_reply_bytes;
   last_measured_ack = std::max(last_measured_ack, o.last_measured_ack);
   sent_events += o.sent_events;
   sent_batches += o.sent_batches;
@@ -81,7 +112,9 @@ void WorkerStats::Merge(const WorkerStats& o) {
   accepted_events += o.accepted_events;
   wire_bytes += o.wire_bytes;
   raw_bytes += o.raw_bytes;
+  reply_bytes += o.reply_bytes;
   http_200 += o.http_200;
+  http_404 += o.http_404;
   http_400 += o.http_400;
   http_413 += o.http_413;
   http_429 += o.http_429;
@@ -100,6 +133,13 @@ void WorkerStats::Merge(const WorkerStats& o) {
   internal_errors += o.internal_errors;
   unsent_batches += o.unsent_batches;
   max_lag = std::max(max_lag, o.max_lag);
+  drained_connections += o.drained_connections;
+  // Cursors are decimal sequence numbers: the longer one, or the larger of two as long, is
+  // further.
+  if (o.last_cursor.size() > last_cursor.size() ||
+      (o.last_cursor.size() == last_cursor.size() && o.last_cursor > last_cursor)) {
+    last_cursor = o.last_cursor;
+  }
 }
 
 std::uint64_t WorkerStats::ErrorCount() const {
@@ -317,10 +357,12 @@ class ConnectionBase {
   }
 
   void NoteFatalStatus(unsigned status) {
-    if (status == 401 || status == 403 || status == 404 || status == 405) {
-      int expected = 0;
-      w_.shared->fatal_status.compare_exchange_strong(expected, static_cast<int>(status));
-    }
+    if (status == 401 || status == 403 || status == 404 || status == 405) SetFatalStatus(status);
+  }
+  // Records `status` as the reason the run cannot succeed, unless one was recorded first.
+  void SetFatalStatus(unsigned status) {
+    int expected = 0;
+    w_.shared->fatal_status.compare_exchange_strong(expected, static_cast<int>(status));
   }
 
   // Closes the socket of `stream` and ignores errors.
@@ -344,25 +386,15 @@ class ConnectionBase {
   bool connected_before_ = false;
 };
 
-// POST /v1/batch on one keep-alive connection, one request at a time.
-class HttpConnection final : public ConnectionBase {
+// One keep-alive HTTP/1.1 connection, one request at a time: connects (again after a failure,
+// with back-off) and hands each claimed batch to Exchange(). Lives on its worker's thread.
+class KeepAliveConnection : public ConnectionBase {
  public:
-  HttpConnection(WorkerContext& worker, int index, const std::string& run_id)
-      : ConnectionBase(worker, index, run_id), stream_(worker.ioc) {
-    if (w_.options.gzip) gzip_.emplace(w_.options.gzip_level);
-    request_.method(http::verb::post);
-    request_.target("/v1/batch");
-    request_.version(11);
-    request_.set(http::field::host, w_.host_header);
-    request_.set(http::field::authorization, w_.authorization);
-    request_.set(http::field::content_type, "application/json");
-    request_.set(http::field::user_agent, "cdp-loadgen/0.1");
-    if (w_.options.gzip) request_.set(http::field::content_encoding, "gzip");
-    request_.keep_alive(true);
-  }
+  KeepAliveConnection(WorkerContext& worker, int index, const std::string& run_id)
+      : ConnectionBase(worker, index, run_id), stream_(worker.ioc) {}
 
   asio::awaitable<void> Run() override {
-    while (!stopping() && !PastEnd()) {
+    while (!stopping() && !PastEnd() && !Finished()) {
       if (failed_) {
         failed_ = false;
         co_await ReconnectBackoff();
@@ -384,7 +416,13 @@ class HttpConnection final : public ConnectionBase {
     if (connected_) Disconnect();
   }
 
- private:
+ protected:
+  // Sends one request for `batch` and reads its reply; on a broken connection calls
+  // ConnectionFailed().
+  virtual asio::awaitable<void> Exchange(Batch batch) = 0;
+  // True once this connection has nothing more to do, before the end of the run.
+  virtual bool Finished() const { return false; }
+
   asio::awaitable<bool> Connect() {
     stream_.expires_after(Seconds(w_.options.timeout_s));
     auto [ec] = co_await stream_.async_connect(w_.endpoint, kUseTuple);
@@ -419,7 +457,33 @@ class HttpConnection final : public ConnectionBase {
     failed_ = true;
   }
 
-  asio::awaitable<void> Exchange(Batch batch) {
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+
+ private:
+  bool connected_ = false;
+  bool failed_ = false;  // the connection broke: back off before reconnecting
+};
+
+// POST /v1/batch on one keep-alive connection, one request at a time.
+class HttpConnection final : public KeepAliveConnection {
+ public:
+  HttpConnection(WorkerContext& worker, int index, const std::string& run_id)
+      : KeepAliveConnection(worker, index, run_id) {
+    if (w_.options.gzip) gzip_.emplace(w_.options.gzip_level);
+    request_.method(http::verb::post);
+    request_.target("/v1/batch");
+    request_.version(11);
+    request_.set(http::field::host, w_.host_header);
+    request_.set(http::field::authorization, w_.authorization);
+    request_.set(http::field::content_type, "application/json");
+    request_.set(http::field::user_agent, "cdp-loadgen/0.1");
+    if (w_.options.gzip) request_.set(http::field::content_encoding, "gzip");
+    request_.keep_alive(true);
+  }
+
+ private:
+  asio::awaitable<void> Exchange(Batch batch) override {
     body_.clear();
     generator_.AppendHttpBatch(body_, batch.events, std::chrono::system_clock::now());
     const std::size_t raw = body_.size();
@@ -477,13 +541,170 @@ class HttpConnection final : public ConnectionBase {
     }
   }
 
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   std::string compressed_;
   std::optional<ingest::GzipEncoder> gzip_;
-  bool connected_ = false;
-  bool failed_ = false;  // the connection broke: back off before reconnecting
+};
+
+// What the read connections share: a GET on a keep-alive connection and the accounting of its
+// reply. Lives on its worker's thread.
+class ReadConnection : public KeepAliveConnection {
+ public:
+  ReadConnection(WorkerContext& worker, int index, const std::string& run_id)
+      : KeepAliveConnection(worker, index, run_id) {
+    request_.method(http::verb::get);
+    request_.version(11);
+    request_.set(http::field::host, w_.host_header);
+    request_.set(http::field::authorization, w_.authorization);
+    request_.set(http::field::user_agent, "cdp-loadgen/0.1");
+    request_.keep_alive(true);
+  }
+
+ protected:
+  // Sends GET `target` and reads the reply (a body of at most `body_limit` bytes) into
+  // parser_. Returns false when the connection failed (counted, and closed).
+  asio::awaitable<bool> Get(const std::string& target, Batch& batch, std::size_t body_limit) {
+    request_.target(target);
+    MarkSending(batch);
+    stream_.expires_after(Seconds(w_.options.timeout_s));
+    auto [write_ec, written] = co_await http::async_write(stream_, request_, kUseTuple);
+    if (write_ec) {
+      ConnectionFailed(write_ec);
+      co_return false;
+    }
+    OnSent(batch, 0, 0);
+    parser_.emplace();
+    parser_->body_limit(body_limit);
+    auto [read_ec, read] = co_await http::async_read(stream_, buffer_, *parser_, kUseTuple);
+    if (read_ec) {
+      ConnectionFailed(read_ec);
+      co_return false;
+    }
+    co_return true;
+  }
+
+  // Counts an answer (the request was served; `batch.events` says how many items it held).
+  void Answered(const Batch& batch, std::size_t body_bytes) {
+    w_.stats.reply_bytes += body_bytes;
+    if (batch.measured) w_.stats.measured_reply_bytes += body_bytes;
+    OnAcked(batch);
+    w_.shared->replies.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Counts a status that is not an answer; backs off on 429 and 503. `fatal` says whether the
+  // run cannot succeed after it.
+  void Refused(unsigned status, bool fatal) {
+    switch (status) {
+      case 400: ++w_.stats.http_400; break;
+      case 413: ++w_.stats.http_413; break;
+      case 429: ++w_.stats.http_429; break;
+      case 503: ++w_.stats.http_503; break;
+      default: ++w_.stats.http_other; break;
+    }
+    OnError();
+    if (fatal) SetFatalStatus(status);
+    if (status == 429 || status == 503) {
+      PauseFor(BackoffFor(parser_->get()[http::field::retry_after]));
+    }
+  }
+
+  // After a reply: closes the connection when the server asked to.
+  void AfterReply() {
+    if (!parser_->get().keep_alive()) {
+      ++w_.stats.server_closes;
+      Disconnect();
+    }
+  }
+
+  http::request<http::empty_body> request_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+};
+
+// GET /v1/profiles/user_id:uNNNNNNN of users drawn uniformly from the population.
+class ProfileConnection final : public ReadConnection {
+ public:
+  ProfileConnection(WorkerContext& worker, int index, const std::string& run_id)
+      : ReadConnection(worker, index, run_id),
+        users_(worker.options.seed * 1'000'003 + static_cast<std::uint64_t>(index) +
+               0x70726f66696c6573ULL) {}
+
+ private:
+  asio::awaitable<void> Exchange(Batch batch) override {
+    target_.assign("/v1/profiles/user_id:");
+    AppendUserId(target_, users_.Below(w_.options.population));
+    if (!co_await Get(target_, batch, kMaxReplyBytes)) co_return;
+    const unsigned status = parser_->get().result_int();
+    if (status == 200 || status == 404) {
+      if (status == 200) {
+        ++w_.stats.http_200;
+      } else {
+        ++w_.stats.http_404;
+      }
+      Answered(batch, parser_->get().body().size());
+    } else {
+      Refused(status, status == 401 || status == 403 || status == 405);
+    }
+    AfterReply();
+  }
+
+  Rng users_;
+  std::string target_;
+};
+
+// Pages GET /v1/changes from options.after, following `next`, until a page comes back empty.
+class ChangesConnection final : public ReadConnection {
+ public:
+  ChangesConnection(WorkerContext& worker, int index, const std::string& run_id)
+      : ReadConnection(worker, index, run_id), cursor_(std::to_string(worker.options.after)) {}
+
+ private:
+  bool Finished() const override { return finished_; }
+
+  asio::awaitable<void> Exchange(Batch batch) override {
+    target_.assign("/v1/changes?after=");
+    target_ += cursor_;
+    target_ += "&limit=";
+    target_ += std::to_string(w_.options.page_size);
+    batch.events = 0;  // known once the page is read
+    if (!co_await Get(target_, batch, kMaxPageBytes)) co_return;
+    const unsigned status = parser_->get().result_int();
+    if (status != 200) {
+      // 400: a page size over the server's limit or a cursor it did not issue.
+      Refused(status,
+              status == 400 || status == 401 || status == 403 || status == 404 || status == 405);
+      AfterReply();
+      co_return;
+    }
+    ++w_.stats.http_200;
+    const std::string& body = parser_->get().body();
+    std::optional<ChangesPage> page = ParseChangesPage(body);
+    if (!page) {
+      // Without a cursor there is no next page: this connection is done.
+      ++w_.stats.protocol_errors;
+      OnError();
+      LogConnectionError(w_, "change feed page without changes or next", beast::error_code());
+      finished_ = true;
+      AfterReply();
+      co_return;
+    }
+    batch.events = static_cast<int>(page->changes);
+    Answered(batch, body.size());
+    cursor_ = std::move(page->next);
+    WorkerStats& stats = w_.stats;
+    if (cursor_.size() > stats.last_cursor.size() ||
+        (cursor_.size() == stats.last_cursor.size() && cursor_ > stats.last_cursor)) {
+      stats.last_cursor = cursor_;
+    }
+    if (page->changes == 0) {
+      ++stats.drained_connections;
+      finished_ = true;
+    }
+    AfterReply();
+  }
+
+  std::string cursor_;
+  std::string target_;
+  bool finished_ = false;
 };
 
 // GET /v1/stream: frames pipelined up to the window, acks read by a second coroutine.
@@ -737,10 +958,19 @@ Result<std::unique_ptr<Worker>> Worker::Create(const LoadgenOptions& options, co
                             : "[" + target.host + "]:" + std::to_string(target.port);
   context.authorization = "Basic " + Base64Encode(options.key + ":");
   for (int i = first_connection; i < options.connections; i += stride) {
-    if (options.mode == Mode::kHttp) {
-      rep->connections.push_back(std::make_unique<HttpConnection>(context, i, run_id));
-    } else {
-      rep->connections.push_back(std::make_unique<WsConnection>(context, i, run_id));
+    switch (options.mode) {
+      case Mode::kHttp:
+        rep->connections.push_back(std::make_unique<HttpConnection>(context, i, run_id));
+        break;
+      case Mode::kWebSocket:
+        rep->connections.push_back(std::make_unique<WsConnection>(context, i, run_id));
+        break;
+      case Mode::kProfiles:
+        rep->connections.push_back(std::make_unique<ProfileConnection>(context, i, run_id));
+        break;
+      case Mode::kChanges:
+        rep->connections.push_back(std::make_unique<ChangesConnection>(context, i, run_id));
+        break;
     }
   }
   return std::unique_ptr<Worker>(new Worker(std::move(rep)));

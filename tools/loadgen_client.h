@@ -1,12 +1,15 @@
 // The network side of `cdp loadgen`: workers that each run a share of the connections (HTTP
-// keep-alive or WebSocket) on their own thread, and the state they share with the reporter.
+// keep-alive or WebSocket; ingest or reads) on their own thread, and the state they share with
+// the reporter.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "cdp/status.h"
 #include "tools/loadgen.h"
@@ -35,19 +38,26 @@ struct SharedState {
 
   // Whole-run totals for progress lines (warm-up included).
   std::atomic<std::uint64_t> sent_events{0};
+  // Ingest: events acked. kProfiles: requests answered (200 or 404). kChanges: changes read.
   std::atomic<std::uint64_t> acked_events{0};
+  // Read modes: requests answered (kChanges: pages, empty ones included).
+  std::atomic<std::uint64_t> replies{0};
   std::atomic<std::uint64_t> errors{0};
   std::atomic<int> connections_up{0};
   std::atomic<bool> ever_connected{false};
-  // The first HTTP status that means the run cannot succeed (401, 403, 404, 405); 0 if none.
+  // The first HTTP status that means the run cannot succeed (401, 403, 404, 405; kChanges also
+  // 400; kProfiles not 404, which means "no such profile"); 0 if none.
   std::atomic<int> fatal_status{0};
 };
 
-// Per-worker outcome counts, latency and timing; merged after the workers stop.
+// Per-worker outcome counts, latency and timing; merged after the workers stop. In the read
+// modes a "batch" is one request and its "events" are 1 (kProfiles) or the changes a page
+// held (kChanges).
 struct WorkerStats {
   LatencyHistogram latency;           // microseconds, measured acked batches only
   std::uint64_t measured_events = 0;  // acked events of measured batches
   std::uint64_t measured_batches = 0;
+  std::uint64_t measured_reply_bytes = 0;  // read modes: reply bodies of measured requests
   SteadyTime last_measured_ack{};
   std::uint64_t sent_events = 0;
   std::uint64_t sent_batches = 0;
@@ -55,7 +65,9 @@ struct WorkerStats {
   std::uint64_t accepted_events = 0;  // WebSocket: the server's "accepted" counts
   std::uint64_t wire_bytes = 0;       // request bodies or frames as sent (after gzip)
   std::uint64_t raw_bytes = 0;        // the same before gzip
+  std::uint64_t reply_bytes = 0;      // read modes: reply bodies of answered requests
   std::uint64_t http_200 = 0;
+  std::uint64_t http_404 = 0;  // kProfiles: no such profile (an answer, not an error)
   std::uint64_t http_400 = 0;
   std::uint64_t http_413 = 0;
   std::uint64_t http_429 = 0;
@@ -76,6 +88,10 @@ struct WorkerStats {
   // behind), and the worst lateness of a batch's actual start behind its schedule.
   std::uint64_t unsent_batches = 0;
   std::chrono::microseconds max_lag{0};
+  // kChanges: connections that read an empty page (the end of the feed), and the `next`
+  // cursor of the furthest page read (empty if none).
+  std::uint64_t drained_connections = 0;
+  std::string last_cursor;
 
   void Merge(const WorkerStats& other);
   // Errors of every kind, for the summary.
@@ -109,6 +125,18 @@ class Worker {
   explicit Worker(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
 };
+
+// A page of GET /v1/changes as the load generator reads it.
+struct ChangesPage {
+  std::uint64_t changes = 0;  // entries of its "changes" array
+  std::string next;           // its "next" cursor
+};
+inline constexpr std::size_t kMaxCursorSize = 64;
+
+// Counts the changes of a page body (`{"changes":[{"seq":...},...],"next":"C"}`) without
+// parsing them and takes its cursor. nullopt when there is no "changes" array, or no "next"
+// after it of 1 to kMaxCursorSize characters of [0-9A-Za-z_-].
+std::optional<ChangesPage> ParseChangesPage(std::string_view body);
 
 // Parses "HOST:PORT" or "[V6]:PORT". kInvalidArgument otherwise.
 struct TargetAddress {

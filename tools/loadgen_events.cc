@@ -132,12 +132,12 @@ void AppendHex(std::string& out, std::uint64_t v, int digits) {
   out.append(buf, static_cast<std::size_t>(digits));
 }
 
+}  // namespace
+
 void AppendUserId(std::string& out, std::uint32_t user) {
   out += 'u';
   AppendFixed(out, user, 7);
 }
-
-}  // namespace
 
 std::uint64_t Rng::Next() {
   state_ += 0x9e3779b97f4a7c15ULL;

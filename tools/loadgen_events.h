@@ -24,6 +24,9 @@ class Rng {
   std::uint64_t state_;
 };
 
+// Appends the userId of user number `user` of the population ("u0001234") to `out`.
+void AppendUserId(std::string& out, std::uint32_t user);
+
 // Appends "2026-11-28T10:00:00.123Z" (UTC, milliseconds) to `out`.
 void AppendIso8601(std::string& out, std::chrono::system_clock::time_point t);
 
