@@ -12,8 +12,11 @@ namespace cdp::api {
 
 ProfileTraitsWriter::ProfileTraitsWriter(storage::Store* store, TraitsOptions options,
                                          ingest::SegmentParserOptions parser_options,
-                                         MetricsRegistry* metrics)
-    : store_(store), options_(std::move(options)), parser_(std::move(parser_options)) {
+                                         std::uint64_t profile_id_end, MetricsRegistry* metrics)
+    : store_(store),
+      options_(std::move(options)),
+      parser_(std::move(parser_options)),
+      profile_id_end_(profile_id_end) {
   if (metrics == nullptr) return;
   errors_ = &metrics->AddCounter(
       "cdp_profile_traits_errors_total",
@@ -34,6 +37,9 @@ void ProfileTraitsWriter::Prepare(const IdentityGraph& graph, std::span<const Ev
                                   std::span<const std::uint64_t> sequences,
                                   const GraphDelta& delta) {
   plan_ = Plan();
+  // After a failed write the graph is reloaded and may give ids again: the smaller bound.
+  plan_.first_new_profile = std::min(profile_id_end_, graph.ProfileIdEnd());
+  profile_id_end_ = graph.ProfileIdEnd();
   // Anchors are in log order, like the events; an event without one has no profile.
   plan_.event_profiles.assign(events.size(), 0);
   std::size_t a = 0;
@@ -136,6 +142,10 @@ void ProfileTraitsWriter::Finish(std::span<const Event* const> events,
     }
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    // New profiles have nothing stored: start them empty without a read.
+    const auto first_new = std::lower_bound(wanted.begin(), wanted.end(), plan_.first_new_profile);
+    for (auto it = first_new; it != wanted.end(); ++it) working.emplace(*it, ProfileTraits());
+    wanted.erase(first_new, wanted.end());
     std::vector<std::optional<ProfileTraits>> stored;
     if (Status s = store_->GetProfileTraits(wanted, &stored); !s.ok()) {
       CountError(s);

@@ -22,10 +22,13 @@ namespace cdp::api {
 // Called on the writer's thread only (DerivedStateWriter). The store must outlive it.
 class ProfileTraitsWriter final : public DerivedStateWriter {
  public:
-  // `parser_options` read stored events back when a profile is refolded. `metrics` may be
-  // null; when set it must outlive the writer.
+  // `parser_options` read stored events back when a profile is refolded. `profile_id_end` is
+  // the graph's ProfileIdEnd() when the writer starts: the traits of profiles created after it
+  // are not looked for in the store. `metrics` may be null; when set it must outlive the
+  // writer.
   ProfileTraitsWriter(storage::Store* store, TraitsOptions options,
-                      ingest::SegmentParserOptions parser_options, MetricsRegistry* metrics);
+                      ingest::SegmentParserOptions parser_options, std::uint64_t profile_id_end,
+                      MetricsRegistry* metrics);
   ~ProfileTraitsWriter() override;
 
   void Prepare(const IdentityGraph& graph, std::span<const Event* const> events,
@@ -48,6 +51,8 @@ class ProfileTraitsWriter final : public DerivedStateWriter {
     std::vector<std::pair<std::uint64_t, std::vector<std::uint32_t>>> refold;
     // Profiles whose traits are deleted (merged away).
     std::vector<std::uint64_t> deleted;
+    // Profiles with an id from here on were created by the delta: nothing is stored for them.
+    std::uint64_t first_new_profile = 0;
   };
 
   // The traits of `profile` folded from its stored events at `nodes` and the delta's events
@@ -62,6 +67,7 @@ class ProfileTraitsWriter final : public DerivedStateWriter {
   const TraitsOptions options_;
   ingest::SegmentParser parser_;
   Plan plan_;
+  std::uint64_t profile_id_end_;  // the graph's ProfileIdEnd() after the last delta
   Counter* errors_ = nullptr;
   Counter* refolds_ = nullptr;
 };

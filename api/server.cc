@@ -277,8 +277,9 @@ Status Serve(const ServeOptions& options) {
   replay_options.limits = options.ingest_limits;
   replay_options.identity = config.identity;
   replay_options.phones = &phones;
-  ProfileTraitsWriter traits_writer(store.get(), config.profiles, std::move(replay_options),
-                                    &state.metrics);
+  ProfileTraitsWriter traits_writer(
+      store.get(), config.profiles, std::move(replay_options),
+      identity.Read([](const IdentityGraph& g) { return g.ProfileIdEnd(); }), &state.metrics);
   identity.SetDerivedStateWriter(&traits_writer);
 
   // The change feed: subscribers are woken by each commit that adds changes.

@@ -1484,6 +1484,8 @@ std::optional<std::uint32_t> IdentityGraph::FindNode(IdentifierType type,
 
 std::size_t IdentityGraph::NodeCount() const { return rep_->nodes.size(); }
 
+std::uint64_t IdentityGraph::ProfileIdEnd() const { return rep_->profile_slot.size(); }
+
 IdentifierType IdentityGraph::NodeType(std::uint32_t node) const { return rep_->nodes[node].type; }
 
 std::string_view IdentityGraph::NodeValue(std::uint32_t node) const { return rep_->Value(node); }

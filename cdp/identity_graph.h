@@ -136,6 +136,8 @@ class IdentityGraph {
   // Node-level access for the matcher. Node ids are dense, from 0.
   std::optional<std::uint32_t> FindNode(IdentifierType type, std::string_view value) const;
   std::size_t NodeCount() const;
+  // One past the highest profile id given so far (ids are given in increasing order).
+  std::uint64_t ProfileIdEnd() const;
   IdentifierType NodeType(std::uint32_t node) const;     // REQUIRES: node exists
   std::string_view NodeValue(std::uint32_t node) const;  // valid until the next change
   // The profile id of a node's profile (0 while the applying event's new identifiers have

@@ -516,6 +516,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
       table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
       cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      // The writer's reads of traits are point reads too, many of recently written keys.
+      cf.memtable_whole_key_filtering = true;
+      cf.memtable_prefix_bloom_size_ratio = 0.1;
     }
     descriptors.emplace_back(name, cf);
   }

@@ -140,8 +140,9 @@ int RunImport(const ImportOptions& options) {
   parser_options.identity = options.config.identity;
   parser_options.phones = &ingest::DefaultPhoneNormalizer();
   // Profile traits follow the log too.
-  api::ProfileTraitsWriter traits_writer(store.get(), options.config.profiles, parser_options,
-                                         nullptr);
+  api::ProfileTraitsWriter traits_writer(
+      store.get(), options.config.profiles, parser_options,
+      identity.Read([](const IdentityGraph& g) { return g.ProfileIdEnd(); }), nullptr);
   identity.SetDerivedStateWriter(&traits_writer);
   ingest::SegmentParser parser(std::move(parser_options));
   Progress progress(options.progress, ec ? 0 : file_size);
