@@ -230,11 +230,11 @@ void ProfileService::WriteProfile(JsonWriter& w, const ProfileView& view,
 Result<std::string> ProfileService::RenderProfile(std::uint64_t id) const {
   const std::optional<ProfileView> view = ViewOf(id);
   if (!view) return NotFoundError("no such profile");
-  CDP_ASSIGN_OR_RETURN(std::optional<ProfileRecord> record, store_->GetProfile(view->id));
-  std::vector<std::optional<ProfileTraits>> traits;
-  CDP_RETURN_IF_ERROR(store_->GetProfileTraits(std::span(&view->id, 1), &traits));
+  std::optional<ProfileRecord> record;
+  std::optional<ProfileTraits> traits;
+  CDP_RETURN_IF_ERROR(store_->GetProfileWithTraits(view->id, &record, &traits));
   JsonWriter w;
-  WriteProfile(w, *view, record, traits[0]);
+  WriteProfile(w, *view, record, traits);
   return w.Release();
 }
 

@@ -74,9 +74,10 @@ struct Fixture {
   }
 };
 
+// Built on first use; destroyed (its directory removed) at exit.
 Fixture& Shared() {
-  static Fixture* fixture = new Fixture();
-  return *fixture;
+  static Fixture fixture;
+  return fixture;
 }
 
 // Reads the whole feed in pages of `range(0)`, from the start, as a CRM job catching up.

@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -473,6 +474,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   if (options.dedup_retention < std::chrono::minutes(1)) {
     return InvalidArgumentError("dedup retention: at least one minute");
   }
+  if (options.profile_cache_bytes < (std::size_t{1} << 20)) {
+    return InvalidArgumentError("profile cache: at least 1 MiB");
+  }
   auto rep = std::make_unique<Rep>();
   rep->path = dir;
   rep->dedup_filter = std::make_unique<DedupRetentionFilter>(options.dedup_retention);
@@ -515,7 +519,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
       rocksdb::BlockBasedTableOptions table;
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
       table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+      table.block_cache = rocksdb::NewLRUCache(options.profile_cache_bytes);
       cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      cf.compression = rocksdb::kLZ4Compression;
       // The writer's reads of traits are point reads too, many of recently written keys.
       cf.memtable_whole_key_filtering = true;
       cf.memtable_prefix_bloom_size_ratio = 0.1;
@@ -907,6 +913,34 @@ Result<std::optional<ProfileRecord>> Store::GetProfile(std::uint64_t id) const {
   ProfileRecord profile;
   CDP_RETURN_IF_ERROR(DecodeProfile(key, View(value), &profile));
   return std::optional<ProfileRecord>(profile);
+}
+
+Status Store::GetProfileWithTraits(std::uint64_t id, std::optional<ProfileRecord>* record,
+                                   std::optional<ProfileTraits>* traits) const {
+  if (!rep_->db) return FailedPreconditionError("the store is closed");
+  record->reset();
+  traits->reset();
+  std::string profile_key;
+  std::string traits_key;
+  EncodeProfileKey(id, &profile_key);
+  EncodeTraitsKey(id, &traits_key);
+  rocksdb::Slice keys[2] = {profile_key, traits_key};
+  rocksdb::PinnableSlice values[2];
+  rocksdb::Status statuses[2];
+  rep_->db->MultiGet(rocksdb::ReadOptions(), rep_->handles[kProfilesFamily], 2, keys, values,
+                     statuses);
+  if (!statuses[0].IsNotFound()) {
+    CDP_RETURN_IF_ERROR(FromRocks(statuses[0], "cannot read a profile"));
+    ProfileRecord profile;
+    CDP_RETURN_IF_ERROR(DecodeProfile(profile_key, View(values[0]), &profile));
+    *record = profile;
+  }
+  if (!statuses[1].IsNotFound()) {
+    CDP_RETURN_IF_ERROR(FromRocks(statuses[1], "cannot read a profile's traits"));
+    CDP_ASSIGN_OR_RETURN(ProfileTraits decoded, DecodeProfileTraits(View(values[1])));
+    *traits = std::move(decoded);
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<ReviewRecord>> Store::GetReview(std::uint32_t id) const {

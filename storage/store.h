@@ -35,6 +35,9 @@ struct StoreOptions {
   // How long a messageId is remembered for deduplication. Older entries are dropped during
   // compaction (until then they still deduplicate). At least one minute.
   std::chrono::seconds dedup_retention = std::chrono::hours(24 * 7);
+  // The block cache of `profiles` (profile records, traits, the timeline index), where profile
+  // reads go. At least 1 MiB.
+  std::size_t profile_cache_bytes = std::size_t{512} << 20;
 };
 
 // An open store. Thread-safe: RocksDB serialises concurrent writers; reads run concurrently.
@@ -119,6 +122,9 @@ class Store final : public EventStore {
                   std::vector<std::optional<EdgeRecord>>* out) const;
   // The stored profile `id`, or nullopt when there is none. kCorruption for a malformed record.
   Result<std::optional<ProfileRecord>> GetProfile(std::uint64_t id) const;
+  // GetProfile and GetProfileTraits of one profile in one batched read.
+  Status GetProfileWithTraits(std::uint64_t id, std::optional<ProfileRecord>* record,
+                              std::optional<ProfileTraits>* traits) const;
   // The stored review item `id` (its latest state), or nullopt when there is none. kCorruption
   // for a malformed record.
   Result<std::optional<ReviewRecord>> GetReview(std::uint32_t id) const;

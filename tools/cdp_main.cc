@@ -105,6 +105,15 @@ int main(int argc, char** argv) {
                      "cut off")
         ->check(CLI::Range(1, 3'600'000))
         ->capture_default_str();
+    int profile_cache_mb = 512;
+    serve_cmd
+        ->add_option("--profile-cache-mb", profile_cache_mb,
+                     "RocksDB block cache of profile records, traits and timelines, in MiB")
+        ->check(CLI::Range(1, 1 << 20))
+        ->each([&serve](const std::string& v) {
+          serve.store.profile_cache_bytes = static_cast<std::size_t>(std::stoul(v)) << 20;
+        })
+        ->capture_default_str();
     serve_cmd
         ->add_option("--subscriber-buffer-bytes", serve.change_feed.subscriber_buffer_bytes,
                      "Unsent bytes a change-feed subscriber may have queued")
