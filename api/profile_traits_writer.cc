@@ -49,27 +49,25 @@ void ProfileTraitsWriter::Prepare(const IdentityGraph& graph, std::span<const Ev
       plan_.event_profiles[i] = graph.NodeProfile(delta.anchors[a].node);
     }
   }
-  std::vector<std::uint64_t> touched;
   for (const ChangeRecord& change : delta.changes) {
-    if (change.type == ChangeType::kMerge) {
+    if (change.type == ChangeType::kMerge)
       plan_.merges.emplace_back(change.profile, change.merged_into);
-      touched.push_back(change.merged_into);
-    } else {
-      touched.push_back(change.profile);
-    }
-  }
-  for (std::uint64_t p : plan_.event_profiles) {
-    if (p != 0) touched.push_back(p);
   }
   for (const auto& [absorbed, survivor] : plan_.merges) {
     if (graph.ResolveProfileId(absorbed) != absorbed) plan_.deleted.push_back(absorbed);
   }
   if (delta.reshaped.empty()) return;
-  // A split or a recompute moved identifiers between profiles: refold every profile the delta
-  // touched from the events of the identifiers it holds now.
-  std::sort(touched.begin(), touched.end());
-  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  for (std::uint64_t p : touched) {
+  // A split or a recompute moved identifiers between profiles: the traits of the profiles it
+  // reshaped, and of those that absorbed one of them later in the delta, are refolded from
+  // the events of the identifiers they hold now. (Refolding is always right; folding in is
+  // right only for profiles that merely grew.)
+  std::unordered_set<std::uint64_t> tainted(delta.reshaped.begin(), delta.reshaped.end());
+  for (const auto& [absorbed, survivor] : plan_.merges) {
+    if (tainted.contains(absorbed)) tainted.insert(survivor);
+  }
+  std::vector<std::uint64_t> refold(tainted.begin(), tainted.end());
+  std::sort(refold.begin(), refold.end());
+  for (std::uint64_t p : refold) {
     if (graph.ResolveProfileId(p) != p) continue;
     plan_.refold.emplace_back(p, graph.View(p).nodes);
   }
@@ -120,61 +118,68 @@ void ProfileTraitsWriter::Finish(std::span<const Event* const> events,
                                  std::span<const std::uint64_t> sequences, GraphDelta* delta) {
   std::unordered_map<std::uint64_t, ProfileTraits> working;
   std::vector<std::uint64_t> order;  // the profiles of `working`, in first-touch order
-  if (!plan_.refold.empty()) {
-    for (const auto& [profile, nodes] : plan_.refold) {
-      auto traits = Refold(profile, nodes, events, sequences);
-      if (!traits.ok()) {
-        CountError(traits.status());
-        continue;
-      }
-      working.emplace(profile, std::move(*traits));
-      order.push_back(profile);
+  std::unordered_set<std::uint64_t> touched;
+  const auto touch = [&](std::uint64_t p) {
+    if (touched.insert(p).second) order.push_back(p);
+  };
+  // Reshaped profiles: refolded whole. They take no part in the folding in below.
+  std::unordered_set<std::uint64_t> refolded;
+  for (const auto& [profile, nodes] : plan_.refold) {
+    refolded.insert(profile);
+    auto traits = Refold(profile, nodes, events, sequences);
+    if (!traits.ok()) {
+      CountError(traits.status());
+      continue;
     }
+    working.emplace(profile, std::move(*traits));
+    touch(profile);
+  }
+  // The others: their stored traits, merged and with the new events folded in. The stored
+  // traits of every profile involved come in one read.
+  std::vector<std::uint64_t> wanted;
+  for (const auto& [absorbed, survivor] : plan_.merges) {
+    if (refolded.contains(survivor)) continue;
+    wanted.push_back(absorbed);
+    wanted.push_back(survivor);
+  }
+  for (std::uint64_t p : plan_.event_profiles) {
+    if (p != 0 && !refolded.contains(p)) wanted.push_back(p);
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  // New profiles have nothing stored: they start empty without a read.
+  const auto first_new = std::lower_bound(wanted.begin(), wanted.end(), plan_.first_new_profile);
+  for (auto it = first_new; it != wanted.end(); ++it) working.emplace(*it, ProfileTraits());
+  wanted.erase(first_new, wanted.end());
+  std::vector<std::optional<ProfileTraits>> stored;
+  if (Status s = store_->GetProfileTraits(wanted, &stored); !s.ok()) {
+    // Left as they are (the absorbed ones kept too); the refolded ones are still written.
+    CountError(s);
+    plan_.merges.clear();
+    plan_.deleted.clear();
+    std::fill(plan_.event_profiles.begin(), plan_.event_profiles.end(), 0);
   } else {
-    // The stored traits of every profile involved, in one read.
-    std::vector<std::uint64_t> wanted;
-    for (const auto& [absorbed, survivor] : plan_.merges) {
-      wanted.push_back(absorbed);
-      wanted.push_back(survivor);
-    }
-    for (std::uint64_t p : plan_.event_profiles) {
-      if (p != 0) wanted.push_back(p);
-    }
-    std::sort(wanted.begin(), wanted.end());
-    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    // New profiles have nothing stored: start them empty without a read.
-    const auto first_new = std::lower_bound(wanted.begin(), wanted.end(), plan_.first_new_profile);
-    for (auto it = first_new; it != wanted.end(); ++it) working.emplace(*it, ProfileTraits());
-    wanted.erase(first_new, wanted.end());
-    std::vector<std::optional<ProfileTraits>> stored;
-    if (Status s = store_->GetProfileTraits(wanted, &stored); !s.ok()) {
-      CountError(s);
-      return;
-    }
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       working.emplace(wanted[i], stored[i] ? std::move(*stored[i]) : ProfileTraits());
     }
-    std::unordered_set<std::uint64_t> touched;
-    const auto touch = [&](std::uint64_t p) {
-      if (touched.insert(p).second) order.push_back(p);
-    };
-    for (const auto& [absorbed, survivor] : plan_.merges) {
-      ProfileTraits& into = working[survivor];
-      into.MergeFrom(working[absorbed]);
-      working[absorbed] = ProfileTraits();
-      touch(survivor);
-    }
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      const std::uint64_t p = plan_.event_profiles[i];
-      if (p == 0) continue;
-      Fold(working[p], *events[i], sequences[i]);
-      touch(p);
-    }
   }
+  for (const auto& [absorbed, survivor] : plan_.merges) {
+    if (refolded.contains(survivor)) continue;
+    ProfileTraits& into = working[survivor];
+    into.MergeFrom(working[absorbed]);
+    working[absorbed] = ProfileTraits();
+    touch(survivor);
+  }
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::uint64_t p = plan_.event_profiles[i];
+    if (p == 0 || refolded.contains(p)) continue;
+    Fold(working[p], *events[i], sequences[i]);
+    touch(p);
+  }
+  const std::unordered_set<std::uint64_t> deleted(plan_.deleted.begin(), plan_.deleted.end());
   for (std::uint64_t p : plan_.deleted) {
     delta->traits.push_back(ProfileTraitsRecord{p, std::nullopt});
   }
-  const std::unordered_set<std::uint64_t> deleted(plan_.deleted.begin(), plan_.deleted.end());
   for (std::uint64_t p : order) {
     if (!deleted.contains(p))
       delta->traits.push_back(ProfileTraitsRecord{p, std::move(working[p])});

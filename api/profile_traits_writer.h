@@ -46,8 +46,8 @@ class ProfileTraitsWriter final : public DerivedStateWriter {
     std::vector<std::uint64_t> event_profiles;
     // (absorbed, survivor) in the order the merges happened.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> merges;
-    // When the delta reshaped profiles: every active profile it touched, with its nodes, to
-    // be refolded from its events.
+    // The active profiles the delta reshaped, and those that absorbed one of them, with their
+    // nodes: refolded from their events.
     std::vector<std::pair<std::uint64_t, std::vector<std::uint32_t>>> refold;
     // Profiles whose traits are deleted (merged away).
     std::vector<std::uint64_t> deleted;
