@@ -536,6 +536,66 @@ TEST_F(ChangesE2eTest, TraitsSurviveByPriorityThenRecencyAndFollowMergesAndSplit
   EXPECT_EQ(again.event_count, right.event_count);
 }
 
+// Whatever merges, conflicts and recomputes happened, each profile's event count is the number
+// of events on its timeline: traits folded in and traits refolded agree.
+TEST_F(ChangesE2eTest, ComputedEventCountMatchesTheTimelineThroughConflicts) {
+  Start();
+  // Two people with different DNIs who share an e-mail address: the second link is refused
+  // and the component is decided again (recomputed) by every later event that touches it.
+  Ingest(R"({"batch":[
+    {"type":"identify","messageId":"k1","userId":"u1",
+     "traits":{"nationalId":"12345678Z","email":"shared@example.es"}},
+    {"type":"track","messageId":"k2","userId":"u1","event":"A","context":{"channel":"web"}},
+    {"type":"identify","messageId":"k3","userId":"u2",
+     "traits":{"nationalId":"87654321X","email":"shared@example.es"}}]})");
+  Ingest(R"({"batch":[
+    {"type":"identify","messageId":"k4","anonymousId":"z1","traits":{"email":"shared@example.es"}},
+    {"type":"track","messageId":"k5","anonymousId":"z1","event":"B"},
+    {"type":"identify","messageId":"k6","anonymousId":"z2","userId":"u2"},
+    {"type":"track","messageId":"k7","userId":"u2","event":"C","context":{"channel":"phone"}},
+    {"type":"alias","messageId":"k8","previousId":"z3","userId":"u1"},
+    {"type":"track","messageId":"k9","anonymousId":"z3","event":"D"}]})");
+  Ingest(R"({"batch":[
+    {"type":"identify","messageId":"k10","anonymousId":"z4","userId":"u2",
+     "traits":{"email":"shared@example.es"}}]})");
+  // The test is about these paths: a refused link, and traits refolded after a recompute.
+  auto conflicts = ScrapeMetric(server_->port(), "cdp_identity_conflicts");
+  auto refolds = ScrapeMetric(server_->port(), "cdp_profile_traits_refolds_total");
+  ASSERT_TRUE(conflicts.ok() && refolds.ok());
+  EXPECT_GE(*conflicts, 1.0);
+  EXPECT_GE(*refolds, 1.0);
+  std::set<std::string> profiles;
+  for (const char* ref : {"user_id:u1", "user_id:u2", "anonymous_id:z1", "anonymous_id:z2",
+                          "anonymous_id:z3", "anonymous_id:z4", "email:shared@example.es"}) {
+    profiles.insert(ProfileId(ref));
+  }
+  EXPECT_GE(profiles.size(), 2u);
+  std::uint64_t total = 0;
+  for (const std::string& id : profiles) {
+    const HttpReply profile = Call("GET", "/v1/profiles/" + id, "rk_test");
+    ASSERT_EQ(profile.status, 200) << profile.body;
+    simdjson::dom::element root;
+    ASSERT_FALSE(parser_.parse(profile.body).get(root));
+    std::uint64_t count = 0;
+    ASSERT_FALSE(root["computed"]["event_count"].get(count)) << profile.body;
+    const HttpReply events = Call("GET", "/v1/profiles/" + id + "/events?limit=1000", "rk_test");
+    ASSERT_EQ(events.status, 200) << events.body;
+    simdjson::dom::array list;
+    ASSERT_FALSE(parser_.parse(events.body).get(root));
+    ASSERT_FALSE(root["events"].get(list));
+    EXPECT_EQ(count, list.size()) << id << ": " << profile.body;
+    total += count;
+  }
+  EXPECT_EQ(total, 10u);
+  // The same after a restart (nothing is recomputed on load).
+  Stop();
+  Start();
+  for (const std::string& id : profiles) {
+    const HttpReply profile = Call("GET", "/v1/profiles/" + id, "rk_test");
+    EXPECT_EQ(profile.status, 200) << profile.body;
+  }
+}
+
 // Opens /v1/subscribe on a raw socket with a small receive buffer and never reads after the
 // handshake: a stalled subscriber.
 int OpenStalledSubscriber(std::uint16_t port) {
