@@ -25,6 +25,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/server_process.h"
+#include "tests/support/server_test.h"
 #include "tests/support/ws_client.h"
 
 namespace cdp::testing {
@@ -43,46 +44,17 @@ struct Change {
   friend bool operator==(const Change&, const Change&) = default;
 };
 
-class ChangesE2eTest : public ::testing::Test {
+class ChangesE2eTest : public ServerTest {
  protected:
-  void SetUp() override {
-    dir_ = FreshTestDirectory("changes");
-    config_ = (dir_ / "config.json").string();
-    std::ofstream(config_) << R"({"keys": [
-      {"key": "wk_test", "scopes": ["write"]},
-      {"key": "wk_civil", "name": "civil_register", "scopes": ["write"]},
-      {"key": "wk_web", "name": "web_form", "scopes": ["write"]},
-      {"key": "rk_test", "scopes": ["read"]},
-      {"key": "ak_test", "scopes": ["read", "admin"]}],
-      "profiles": {"source_priority": ["civil_register", "office", "web_form"]}})";
-    data_ = (dir_ / "data").string();
-  }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
-  }
+  ChangesE2eTest()
+      : ServerTest("changes", R"({"keys": [
+          {"key": "wk_test", "scopes": ["write"]},
+          {"key": "wk_civil", "name": "civil_register", "scopes": ["write"]},
+          {"key": "wk_web", "name": "web_form", "scopes": ["write"]},
+          {"key": "rk_test", "scopes": ["read"]},
+          {"key": "ak_test", "scopes": ["read", "admin"]}],
+          "profiles": {"source_priority": ["civil_register", "office", "web_form"]}})") {}
 
-  void Start(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--config", config_, "--threads", "2"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto server = ServerProcess::Start(data_, args);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-  }
-  void Stop() {
-    server_->Signal(SIGTERM);
-    auto code = server_->Wait(std::chrono::seconds(30));
-    ASSERT_TRUE(code.ok());
-    EXPECT_EQ(*code, 0);
-    server_.reset();
-  }
-
-  HttpReply Call(std::string_view method, std::string_view path, std::string_view key,
-                 std::string_view body = {}) {
-    auto reply = HttpCall(server_->port(), method, path, {BasicAuth(key), kJson}, body);
-    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    return reply.ok() ? *reply : HttpReply{};
-  }
   void Ingest(std::string_view batch) {
     const HttpReply r = Call("POST", "/v1/batch", "wk_test", batch);
     ASSERT_EQ(r.status, 200) << r.body;
@@ -148,10 +120,6 @@ class ChangesE2eTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
-  std::string config_;
-  std::string data_;
-  std::unique_ptr<ServerProcess> server_;
   simdjson::dom::parser parser_;
 };
 

@@ -15,6 +15,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/server_process.h"
+#include "tests/support/server_test.h"
 #include "tests/support/ws_client.h"
 
 namespace cdp::testing {
@@ -36,35 +37,12 @@ std::string TrackBatch(const std::string& id_prefix, int n) {
   return batch;
 }
 
-class IngestE2eTest : public ::testing::Test {
+class IngestE2eTest : public ServerTest {
  protected:
-  void SetUp() override {
-    dir_ = FreshTestDirectory("ingest");
-    config_ = (dir_ / "config.json").string();
-    std::ofstream(config_) << R"({"keys": [
-      {"key": "wk_test", "scopes": ["write"]},
-      {"key": "rk_test", "scopes": ["read"]}]})";
-    data_ = (dir_ / "data").string();
-  }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
-  }
-
-  void Start(std::vector<std::string> extra = {}) {
-    extra.insert(extra.begin(), {"--config", config_, "--threads", "2"});
-    auto server = ServerProcess::Start(data_, extra);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-  }
-
-  void Stop() {
-    server_->Signal(SIGTERM);
-    auto code = server_->Wait(std::chrono::seconds(30));
-    ASSERT_TRUE(code.ok());
-    EXPECT_EQ(*code, 0);
-    server_.reset();
-  }
+  IngestE2eTest()
+      : ServerTest("ingest", R"({"keys": [
+          {"key": "wk_test", "scopes": ["write"]},
+          {"key": "rk_test", "scopes": ["read"]}]})") {}
 
   HttpReply Post(std::string_view path, std::string_view body,
                  std::vector<std::pair<std::string, std::string>> headers = {
@@ -87,11 +65,6 @@ class IngestE2eTest : public ::testing::Test {
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     return v.ok() ? *v : -1;
   }
-
-  fs::path dir_;
-  std::string config_;
-  std::string data_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(IngestE2eTest, EverySingleEndpointStoresItsMessage) {

@@ -13,49 +13,21 @@
 #include "tests/support/http_client.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/server_process.h"
+#include "tests/support/server_test.h"
 
 namespace cdp::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::pair<std::string, std::string> kJson = {"Content-Type", "application/json"};
-
-class ProfilesE2eTest : public ::testing::Test {
+class ProfilesE2eTest : public ServerTest {
  protected:
-  void SetUp() override {
-    dir_ = FreshTestDirectory("profiles");
-    config_ = (dir_ / "config.json").string();
-    std::ofstream(config_) << R"({"keys": [
-      {"key": "wk_test", "scopes": ["write"]},
-      {"key": "rk_test", "scopes": ["read"]},
-      {"key": "ak_test", "scopes": ["read", "admin"]}]})";
-    data_ = (dir_ / "data").string();
-  }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
-  }
+  ProfilesE2eTest()
+      : ServerTest("profiles", R"({"keys": [
+          {"key": "wk_test", "scopes": ["write"]},
+          {"key": "rk_test", "scopes": ["read"]},
+          {"key": "ak_test", "scopes": ["read", "admin"]}]})") {}
 
-  void Start() {
-    auto server = ServerProcess::Start(data_, {"--config", config_, "--threads", "2"});
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-  }
-  void Stop() {
-    server_->Signal(SIGTERM);
-    auto code = server_->Wait(std::chrono::seconds(30));
-    ASSERT_TRUE(code.ok());
-    EXPECT_EQ(*code, 0);
-    server_.reset();
-  }
-
-  HttpReply Call(std::string_view method, std::string_view path, std::string_view key,
-                 std::string_view body = {}) {
-    auto reply = HttpCall(server_->port(), method, path, {BasicAuth(key), kJson}, body);
-    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    return reply.ok() ? *reply : HttpReply{};
-  }
   void Ingest(std::string_view batch) {
     const HttpReply r = Call("POST", "/v1/batch", "wk_test", batch);
     ASSERT_EQ(r.status, 200) << r.body;
@@ -91,10 +63,6 @@ class ProfilesE2eTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
-  std::string config_;
-  std::string data_;
-  std::unique_ptr<ServerProcess> server_;
   simdjson::dom::parser parser_;
   HttpReply last_;
 };
