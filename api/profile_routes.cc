@@ -40,6 +40,18 @@ std::optional<std::uint64_t> ParseDecimal(std::string_view text, std::size_t max
   return value;
 }
 
+// The `limit` query parameter of a paged route: `fallback` when absent; kInvalidArgument
+// unless 1 to `max` (at most four digits, no leading zero).
+Result<std::size_t> PageLimit(const HttpRequest& request, std::size_t fallback, std::size_t max) {
+  const auto text = request.QueryParam("limit");
+  if (!text) return fallback;
+  const auto value = ParseDecimal(*text, 4);
+  if (!value || *value > max) {
+    return InvalidArgumentError("limit: expected 1 to " + std::to_string(max));
+  }
+  return static_cast<std::size_t>(*value);
+}
+
 // The waterfall of a probabilistic link or review item: "weight" and "contributions" (each
 // field's weight) as API.md names them, and "explanation" with the prior, each field's
 // comparison level and weight, the total and the record-to-cluster score.
@@ -247,14 +259,8 @@ void ProfileService::HandleGet(HttpRequest&& request, Responder respond) const {
 }
 
 void ProfileService::HandleEvents(HttpRequest&& request, Responder respond) const {
-  std::size_t limit = kDefaultEventPage;
-  if (const auto text = request.QueryParam("limit")) {
-    const auto value = ParseDecimal(*text, 4);
-    if (!value || *value > kMaxEventPage) {
-      return respond(ErrorResponse(InvalidArgumentError("limit: expected 1 to 1000")));
-    }
-    limit = static_cast<std::size_t>(*value);
-  }
+  const Result<std::size_t> limit = PageLimit(request, kDefaultEventPage, kMaxEventPage);
+  if (!limit.ok()) return respond(ErrorResponse(limit.status()));
   // The cursor is the log sequence of the last event of the previous page.
   std::uint64_t before = 0;
   if (const auto text = request.QueryParam("cursor")) {
@@ -276,11 +282,11 @@ void ProfileService::HandleEvents(HttpRequest&& request, Responder respond) cons
   if (!nodes) return respond(ErrorResponse(NotFoundError("no such profile")));
   // One more than asked for, to know whether a next page exists.
   std::vector<std::uint64_t> sequences;
-  if (Status s = store_->ReadTimeline(*nodes, before, limit + 1, &sequences); !s.ok()) {
+  if (Status s = store_->ReadTimeline(*nodes, before, *limit + 1, &sequences); !s.ok()) {
     return respond(ErrorResponse(s));
   }
-  const bool more = sequences.size() > limit;
-  if (more) sequences.resize(limit);
+  const bool more = sequences.size() > *limit;
+  if (more) sequences.resize(*limit);
   std::vector<std::optional<std::string>> events;
   if (Status s = store_->GetEvents(sequences, &events); !s.ok()) return respond(ErrorResponse(s));
   JsonWriter w;
@@ -430,14 +436,8 @@ void ProfileService::RunGraphChange(
 }
 
 void ProfileService::HandleReviewList(HttpRequest&& request, Responder respond) const {
-  std::size_t limit = kDefaultReviewPage;
-  if (const auto text = request.QueryParam("limit")) {
-    const auto value = ParseDecimal(*text, 4);
-    if (!value || *value > kMaxReviewPage) {
-      return respond(ErrorResponse(InvalidArgumentError("limit: expected 1 to 1000")));
-    }
-    limit = static_cast<std::size_t>(*value);
-  }
+  const Result<std::size_t> limit = PageLimit(request, kDefaultReviewPage, kMaxReviewPage);
+  if (!limit.ok()) return respond(ErrorResponse(limit.status()));
   std::uint32_t after = 0;
   if (const auto text = request.QueryParam("cursor")) {
     const auto value = ParseReviewId(*text);
@@ -450,12 +450,12 @@ void ProfileService::HandleReviewList(HttpRequest&& request, Responder respond) 
   const std::vector<ReviewItem> items = identity_->ReadMatch(
       [&](const IdentityGraph& g, const Matcher* m) -> std::vector<ReviewItem> {
         if (m == nullptr) return {};
-        return m->PendingReviews(g, after, limit + 1);
+        return m->PendingReviews(g, after, *limit + 1);
       });
   JsonWriter w;
   w.BeginObject();
   w.Key("items").BeginArray();
-  for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
+  for (std::size_t i = 0; i < items.size() && i < *limit; ++i) {
     const ReviewItem& item = items[i];
     w.BeginObject();
     w.Key("id").String(FormatReviewId(item.record.id));
@@ -467,7 +467,7 @@ void ProfileService::HandleReviewList(HttpRequest&& request, Responder respond) 
     w.EndObject();
   }
   w.EndArray();
-  if (items.size() > limit) w.Key("next").String(FormatReviewId(items[limit - 1].record.id));
+  if (items.size() > *limit) w.Key("next").String(FormatReviewId(items[*limit - 1].record.id));
   w.EndObject();
   respond(JsonResponse(w.Release()));
 }
